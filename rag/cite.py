@@ -1,0 +1,218 @@
+"""Citation check: the model's raw output + the evidence it was shown -> a checked answer.
+
+Output format (see ``rag.prompt``): the first line is the short answer (``Yes``/``No``,
+a name, a number, a date, or ``Insufficient information.``); the following sentences
+explain it, each ending with markers like ``[2]`` or ``[1][3]``.
+
+For every sentence:
+
+* markers pointing outside the evidence are dropped (and counted);
+* the sentence is *supported* if its cited evidence contains every number, name and
+  date it states, and enough of its content words (``min_overlap``) or, when an
+  embedding function is given, is similar enough (``min_cosine``);
+* a sentence without a marker is unsupported.
+
+The short answer must itself appear in cited, supporting evidence unless it is a
+Yes/No. When nothing supports the answer, the result is a refusal whose reason says
+so. This module does no retrieval and no generation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunk import split_sentences
+from rag.lexical import terms
+from rag.types import AnswerSentence, Citation, Evidence
+
+REFUSAL = "Insufficient information."
+MARKER = re.compile(r"\[(\d{1,3})\]")
+NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
+MONTH = re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December)\b")
+CAPWORD = re.compile(r"\b[A-Z][a-zA-Z'’\-]+\b")
+YES_NO = {"yes", "no"}
+_COMMON_CAPS = {
+    "The", "A", "An", "In", "On", "At", "As", "It", "Its", "This", "That", "These", "Those", "Both", "Yes", "No",
+    "However", "While", "Although", "According", "But", "And", "Article", "He", "She", "They", "We", "I", "His",
+    "Her", "Their", "Our", "There", "Here", "Insufficient", "Based", "From", "For", "By", "With", "After", "Before",
+    "Between", "During", "Also", "So", "Then", "Thus", "Which", "What", "Who", "When", "Where", "If", "Not",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    short: str
+    text: str
+    refused: bool
+    reason: str
+    sentences: tuple[AnswerSentence, ...]
+    citations: tuple[Citation, ...]
+    dropped_markers: int
+
+
+def parse_output(raw: str) -> tuple[str, str]:
+    """Split raw model output into (short answer line, explanation)."""
+    raw = raw.strip()
+    if not raw:
+        return "", ""
+    first, _, rest = raw.partition("\n")
+    first = first.strip()
+    # a model that writes "Yes. Because ... [1]" on one line: split off the short answer
+    m = re.match(r"^(Yes|No)\b[.,:;!]?\s+(.+)$", first, flags=re.I)
+    if m and not rest.strip():
+        return m.group(1).capitalize(), m.group(2).strip()
+    return first, rest.strip()
+
+
+def _norm_num(s: str) -> str:
+    return s.replace(",", "").replace("$", "").rstrip("%").rstrip(".")
+
+
+def _facts(sentence: str) -> tuple[set[str], set[str], set[str]]:
+    """(numbers, names, months) stated in a sentence."""
+    nums = {_norm_num(n) for n in NUMBER.findall(sentence)}
+    months = set(MONTH.findall(sentence))
+    words = CAPWORD.findall(sentence)
+    names = {w for i, w in enumerate(words) if w not in _COMMON_CAPS and w not in months}
+    return nums, names, months
+
+
+def check_sentence(
+    sentence: str,
+    cited: Sequence[Evidence],
+    question: str = "",
+    min_overlap: float = 0.5,
+    cosine: Callable[[str, str], float] | None = None,
+    min_cosine: float = 0.6,
+) -> tuple[bool, str]:
+    """Is ``sentence`` supported by the evidence it cites? Returns (supported, reason)."""
+    body = MARKER.sub("", sentence).strip()
+    if not cited:
+        return False, "cites no evidence"
+    ev_text = " ".join(f"{e.text} {e.title} {e.source} {e.published_at}" for e in cited)
+    ev_nums = {_norm_num(n) for n in NUMBER.findall(ev_text)}
+    ev_low = ev_text.lower()
+    nums, names, months = _facts(body)
+    q_low = question.lower()
+    for n in nums:
+        if n not in ev_nums and n not in ev_low.replace(",", ""):
+            return False, f"number {n} is not in the cited passage"
+    for m in months:
+        if m.lower() not in ev_low and not _month_in_dates(m, cited):
+            return False, f"date {m} is not in the cited passage"
+    missing = [w for w in names if w.lower() not in ev_low and w.lower() not in q_low]
+    if missing:
+        return False, f"name {missing[0]} is not in the cited passage"
+    sent_terms = set(terms(body))
+    if not sent_terms:
+        return True, ""
+    overlap = len(sent_terms & set(terms(ev_text))) / len(sent_terms)
+    if overlap >= min_overlap:
+        return True, ""
+    if cosine is not None:
+        sim = max(cosine(body, e.text) for e in cited)
+        if sim >= min_cosine:
+            return True, ""
+        return False, f"too different from the cited passage (word overlap {overlap:.2f}, similarity {sim:.2f})"
+    return False, f"too different from the cited passage (word overlap {overlap:.2f})"
+
+
+def _month_in_dates(month: str, cited: Sequence[Evidence]) -> bool:
+    names = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ]
+    idx = names.index(month.lower()) + 1
+    return any(e.published_at[5:7] == f"{idx:02d}" for e in cited if len(e.published_at) >= 7)
+
+
+def check_answer(
+    raw: str,
+    evidence: Sequence[Evidence],
+    question: str = "",
+    min_overlap: float = 0.5,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    min_cosine: float = 0.6,
+) -> CheckResult:
+    """Parse, validate and check the model's output against the evidence it was shown."""
+    by_n = {e.n: e for e in evidence}
+    short, expl = parse_output(raw)
+    cosine = None
+    if embed is not None:
+
+        def cosine(a: str, b: str) -> float:
+            v = embed([a, b])
+            return float(v[0] @ v[1])
+
+    if not short or short.lower().startswith("insufficient information"):
+        reason = expl.splitlines()[0].strip() if expl else "the passages do not answer the question"
+        return CheckResult(REFUSAL, f"{REFUSAL}\n{reason}", True, reason, (), (), 0)
+
+    sentences: list[AnswerSentence] = []
+    dropped = 0
+    cited_ns: dict[int, bool] = {}
+    for a, b in split_sentences(expl):
+        s = expl[a:b]
+        marks = [int(x) for x in MARKER.findall(s)]
+        valid = tuple(dict.fromkeys(n for n in marks if n in by_n))
+        dropped += len(marks) - len([n for n in marks if n in by_n])
+        clean = MARKER.sub("", s).strip()
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", clean)
+        if not clean or not re.search(r"\w", clean):
+            continue
+        ok, why = check_sentence(clean, [by_n[n] for n in valid], question, min_overlap, cosine, min_cosine)
+        text = clean + "".join(f" [{n}]" for n in valid) if valid else clean
+        sentences.append(AnswerSentence(text=text, cites=valid, supported=ok, reason=why))
+        for n in valid:
+            cited_ns[n] = cited_ns.get(n, False) or ok
+
+    supported = [s for s in sentences if s.supported]
+    is_yes_no = short.lower().rstrip(".!") in YES_NO
+    if is_yes_no:
+        short = short.rstrip(".!").capitalize()
+    short_ok = is_yes_no or any(
+        short.lower().rstrip(".") in by_n[n].text.lower() or short.lower().rstrip(".") in by_n[n].title.lower()
+        for s in supported
+        for n in s.cites
+    )
+    if not supported or not short_ok:
+        why = (
+            "the model's answer is not supported by the passages it cites"
+            if sentences
+            else "the model gave no explanation citing the passages"
+        )
+        if supported and not short_ok:
+            why = f"'{short}' does not appear in the cited passages"
+        return CheckResult(REFUSAL, f"{REFUSAL}\n{why}", True, why, tuple(sentences), (), dropped)
+
+    citations = tuple(
+        Citation(
+            n=n,
+            chunk_id=by_n[n].chunk_id,
+            article_id=by_n[n].article_id,
+            title=by_n[n].title,
+            source=by_n[n].source,
+            published_at=by_n[n].published_at,
+            quote=by_n[n].text,
+            start=by_n[n].start,
+            end=by_n[n].end,
+            supported=ok,
+        )  # fmt: skip
+        for n, ok in sorted(cited_ns.items())
+    )
+    text = short + "\n" + " ".join(s.text for s in sentences)
+    return CheckResult(short, text.strip(), False, "", tuple(sentences), citations, dropped)

@@ -1,0 +1,209 @@
+"""Generation stage: a prompt in, streamed text out.
+
+``Generator`` is the protocol (``stream`` is the one required method; ``complete`` is
+derived); ``LlamaGenerator`` runs a verified GGUF with llama-cpp-python on the CPU;
+``ScriptedGenerator`` is a fake for fast unit tests. One model object serves one
+request at a time: ``stream`` takes a lock (waiting at most ``timeout`` seconds, then
+``BusyError``) and releases it when the caller stops iterating, so a client that goes
+away frees the model. Prompts are built in ``rag.prompt``; this module does not know
+about evidence or citations.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from rag.errors import BusyError, ModelError
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Generator(Protocol):
+    name: str
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str: ...
+
+    def stream(
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None
+    ) -> Iterator[str]: ...
+
+
+def complete(gen: Generator, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None) -> str:
+    """Whole completion (derived from ``stream``)."""
+    return "".join(gen.stream(prompt, max_tokens, grammar, stop))
+
+
+class _OneAtATime:
+    """A lock with a wait limit, shared by everything that uses one model."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self.waiting = 0
+
+    def acquire(self) -> None:
+        self.waiting += 1
+        try:
+            if not self._lock.acquire(timeout=self.timeout):
+                raise BusyError(f"the model is busy with another question; waited {self.timeout:.0f}s, try again shortly")
+        finally:
+            self.waiting -= 1
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class LlamaGenerator:
+    """llama-cpp-python on the CPU. Greedy decoding, so answers are deterministic."""
+
+    def __init__(
+        self, path: str | Path, name: str = "", n_ctx: int = 2048, n_threads: int = 0, timeout: float = 120.0, seed: int = 0
+    ) -> None:
+        try:
+            from llama_cpp import Llama
+        except ImportError as e:  # pragma: no cover - install problem
+            raise ModelError(f"llama-cpp-python is not installed ({e}); run scripts/setup.sh") from None
+        threads = n_threads or os.cpu_count() or 2
+        t0 = time.perf_counter()
+        try:
+            self.llm = Llama(
+                model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                n_batch=512, seed=seed, verbose=False,
+            )  # fmt: skip
+        except (ValueError, RuntimeError) as e:
+            raise ModelError(f"{path}: llama.cpp could not load the model ({e})") from None
+        self.load_seconds = time.perf_counter() - t0
+        self.name = name or Path(path).stem
+        self.path = Path(path)
+        self.n_ctx = n_ctx
+        self._gate = _OneAtATime(timeout)
+        self._template = self._chat_template()
+        self._grammars: dict[str, Any] = {}
+        self.last_prompt_tokens = 0
+        self.last_cached_tokens = 0
+
+    def _chat_template(self) -> Any:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        meta = self.llm.metadata
+        tmpl = meta.get("tokenizer.chat_template")
+        if not tmpl:
+            return None
+        vocab = self.llm
+        eos = vocab.detokenize([vocab.token_eos()]).decode("utf-8", "ignore") if vocab.token_eos() >= 0 else ""
+        bos = vocab.detokenize([vocab.token_bos()]).decode("utf-8", "ignore") if vocab.token_bos() >= 0 else ""
+        return Jinja2ChatFormatter(template=tmpl, eos_token=eos, bos_token=bos)
+
+    def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str:
+        msgs = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        if self._template is None:
+            return f"{system}\n\n{user}\n\nAnswer: {assistant_prefix}"
+        out = self._template(messages=msgs)
+        return str(out.prompt) + assistant_prefix
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _grammar(self, gbnf: str) -> Any:
+        from llama_cpp import LlamaGrammar
+
+        if gbnf not in self._grammars:
+            self._grammars[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
+        return self._grammars[gbnf]
+
+    def stream(self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None) -> Iterator[str]:
+        self._gate.acquire()
+        try:
+            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+            room = self.n_ctx - len(tokens)
+            if room < 8:
+                raise ModelError(
+                    f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; "
+                    "lower evidence_tokens or raise n_ctx"
+                )
+            prev = list(self.llm._input_ids) if self.llm.n_tokens else []
+            same = 0
+            for a, b in zip(prev, tokens, strict=False):
+                if a != b:
+                    break
+                same += 1
+            self.last_prompt_tokens, self.last_cached_tokens = len(tokens), same
+            it = self.llm.create_completion(
+                tokens, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
+                repeat_penalty=1.0, stream=True, stop=stop or [], grammar=self._grammar(grammar) if grammar else None,
+            )  # fmt: skip
+            try:
+                for part in it:
+                    text = part["choices"][0]["text"]
+                    if text:
+                        yield text
+            finally:
+                close = getattr(it, "close", None)
+                if close:
+                    close()
+        finally:
+            self._gate.release()
+
+    def yes_no(self, prompt: str) -> tuple[float, float]:
+        """Log-probabilities of the next token being "Yes" and "No" (one forward pass)."""
+        import numpy as np
+
+        self._gate.acquire()
+        try:
+            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+            prev = list(self.llm._input_ids) if self.llm.n_tokens else []
+            same = 0
+            for a, b in zip(prev, tokens, strict=False):
+                if a != b:
+                    break
+                same += 1
+            same = min(same, len(tokens) - 1)
+            self.llm.n_tokens = same
+            self.llm.eval(tokens[same:])
+            logits = np.asarray(self.llm.scores[self.llm.n_tokens - 1], dtype=np.float64)
+            m = logits.max()
+            logp = logits - (m + np.log(np.exp(logits - m).sum()))
+            yes = [self.llm.tokenize(w.encode(), add_bos=False) for w in ("Yes", " Yes")]
+            no = [self.llm.tokenize(w.encode(), add_bos=False) for w in ("No", " No")]
+            py = max(float(logp[t[0]]) for t in yes if t)
+            pn = max(float(logp[t[0]]) for t in no if t)
+            return py, pn
+        finally:
+            self._gate.release()
+
+
+class ScriptedGenerator:
+    """A fake generator for unit tests: replies from a function of the prompt."""
+
+    def __init__(
+        self, reply: Any = "Insufficient information.\nNo passage answers the question.", name: str = "scripted"
+    ) -> None:
+        self.reply = reply
+        self.name = name
+        self.prompts: list[str] = []
+        self._gate = _OneAtATime(5.0)
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4)
+
+    def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str:
+        return f"<system>{system}</system><user>{user}</user><assistant>{assistant_prefix}"
+
+    def stream(self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None) -> Iterator[str]:
+        self._gate.acquire()
+        try:
+            self.prompts.append(prompt)
+            text = self.reply(prompt) if callable(self.reply) else str(self.reply)
+            for i in range(0, len(text), 4):
+                yield text[i : i + 4]
+        finally:
+            self._gate.release()

@@ -1,0 +1,51 @@
+"""Lexical analysis shared by the BM25 index, query parsing and evidence selection.
+
+One tokenizer for everything lexical (bm25s's tokenizer with English stop words and the
+Snowball English stemmer from PyStemmer), so index-time and query-time terms always agree.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_WORD = re.compile(TOKEN_PATTERN)
+
+
+@functools.lru_cache(maxsize=1)
+def stemmer() -> Any:
+    import Stemmer  # PyStemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed terms of ``text`` (the BM25 vocabulary)."""
+    sw = stopwords()
+    words = [w for w in _WORD.findall(text.lower()) if w not in sw]
+    return list(stemmer().stemWords(words)) if words else []
+
+
+def tokenize_many(texts: list[str], show_progress: bool = False) -> list[list[str]]:
+    """``terms`` for many texts (bm25s's own tokenizer, same settings)."""
+    import bm25s
+
+    out = bm25s.tokenize(
+        texts,
+        lower=True,
+        token_pattern=TOKEN_PATTERN,
+        stopwords="en",
+        stemmer=stemmer(),
+        return_ids=False,
+        show_progress=show_progress,
+    )
+    return out  # type: ignore[return-value]

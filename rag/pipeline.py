@@ -1,0 +1,198 @@
+"""Online composer: question -> retrieve -> evidence -> prompt -> generate -> cite.
+
+``Pipeline.from_settings(settings)`` wires the real components; tests pass fakes to
+the constructor instead. The LLM is loaded lazily, so ``search`` never pays for it.
+``stream`` yields, in order: one ``retrieval`` event (hits and numbered evidence),
+``token`` events as the model writes, and one ``answer`` event with the checked
+``Answer``; ``answer`` is ``stream`` run to the end. The CLI, the chat page and the
+eval runner talk to this class (and to ``rag.build``) only.
+
+Refusals are not left to the model alone: a question that attributes claims to an
+outlet with no articles in the index, or for which nothing relevant is retrieved, is
+refused before the model runs; a model answer that its own citations do not support
+is refused after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.cite import REFUSAL, check_answer
+from rag.embed import Embedder, load_embedder
+from rag.evidence import format_evidence, select_evidence
+from rag.followup import Turn, rewrite
+from rag.index import Index, open_index
+from rag.prompt import build_prompt
+from rag.retrieve import Filters, RetrievalParams, Retriever, SearchResult
+from rag.settings import Settings
+from rag.types import Answer, Evidence, Hit
+
+log = logging.getLogger(__name__)
+
+
+def retrieval_params(s: Settings) -> RetrievalParams:
+    return RetrievalParams(
+        candidates=s.candidates,
+        dense_weight=s.dense_weight,
+        source_boost=s.source_boost,
+        date_boost=s.date_boost,
+        max_per_article=s.max_per_article,
+    )
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One step of ``Pipeline.stream``: kind is 'retrieval', 'token' or 'answer'."""
+
+    kind: str
+    hits: tuple[Hit, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    text: str = ""
+    answer: Answer | None = None
+    query: str = ""  # the standalone question actually searched (after follow-up rewriting)
+    notes: tuple[str, ...] = ()
+
+
+class Pipeline:
+    """One loaded index + embedder (+ lazily, one LLM) answering questions."""
+
+    def __init__(self, index: Index, embedder: Embedder, settings: Settings, generator: Any = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self._generator = generator
+        self._gen_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        self._set_index(index)
+
+    def _set_index(self, index: Index) -> None:
+        self.index = index
+        self.retriever = Retriever(index, self.embedder, retrieval_params(self.settings), as_of=self.settings.as_of)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, embedder: Embedder | None = None, generator: Any = None) -> Pipeline:
+        index_dir = Path(settings.index_dir)
+        # read the manifest first so a missing index fails before the slow model load
+        open_index(index_dir, verify=False).close()
+        emb = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
+        index = open_index(index_dir, embedder_id=emb.model_id)
+        return cls(index, emb, settings, generator)
+
+    # ------------------------------------------------------------------ components
+    @property
+    def generator(self) -> Any:
+        """The LLM, loaded (and its file verified) on first use."""
+        with self._gen_lock:
+            if self._generator is None:
+                from rag.generate import LlamaGenerator
+                from rag.models import resolve_model
+
+                s = self.settings
+                path, name = resolve_model(s.model, Path(s.model_cache_dir), s.model_sha256)
+                self._generator = LlamaGenerator(
+                    path, name, n_ctx=s.n_ctx, n_threads=s.n_threads, timeout=s.request_timeout, seed=s.seed
+                )
+            return self._generator
+
+    def reload_index(self) -> dict[str, Any]:
+        """Switch to the index directory's current version (after an update); old one closed."""
+        new = open_index(self.settings.index_dir, embedder_id=self.embedder.model_id)
+        with self._swap_lock:
+            old = self.index
+            self._set_index(new)
+        old.close()
+        return new.info()
+
+    # ------------------------------------------------------------------ online path
+    def search(self, query: str, k: int | None = None, filters: Filters = Filters()) -> SearchResult:
+        return self.retriever.search(query, k or self.settings.top_k, filters)
+
+    def evidence_for(self, query: str, hits: Sequence[Hit], count_tokens: Any) -> list[Evidence]:
+        return select_evidence(query, hits, count_tokens, self.settings.evidence_tokens, self.index.idf)
+
+    def stream(
+        self, query: str, filters: Filters = Filters(), k: int | None = None, history: Sequence[Turn] = ()
+    ) -> Iterator[StreamEvent]:
+        t0 = time.perf_counter()
+        standalone = rewrite(query, history)
+        res = self.search(standalone, k, filters)
+        timings = {"retrieve_s": time.perf_counter() - t0}
+        notes = tuple(res.notes)
+
+        def refuse(reason: str, hits: Sequence[Hit] = (), evidence: Sequence[Evidence] = ()) -> StreamEvent:
+            timings["first_token_s"] = timings["total_s"] = time.perf_counter() - t0
+            ans = Answer(
+                query=query, answer=f"{REFUSAL}\n{reason}", refused=True, short=REFUSAL, reason=reason,
+                evidence=tuple(evidence), hits=tuple(hits), timings=dict(timings), model="",
+                rewritten_query=standalone,
+            )  # fmt: skip
+            return StreamEvent("answer", answer=ans, query=standalone, notes=notes)
+
+        if res.parsed.unknown_outlets:
+            names = ", ".join(res.parsed.unknown_outlets)
+            yield StreamEvent("retrieval", hits=tuple(res.hits), query=standalone, notes=notes)
+            yield refuse(f"the question relies on {names}, which has no articles in this collection", res.hits)
+            return
+        if not res.hits:
+            yield StreamEvent("retrieval", query=standalone, notes=notes)
+            yield refuse("no passage in the collection matches the question" + (f" ({'; '.join(notes)})" if notes else ""))
+            return
+
+        gen = self.generator
+        evidence = self.evidence_for(standalone, res.hits, gen.count_tokens)
+        timings["evidence_s"] = time.perf_counter() - t0 - timings["retrieve_s"]
+        yield StreamEvent("retrieval", hits=tuple(res.hits), evidence=tuple(evidence), query=standalone, notes=notes)
+        if not evidence:
+            yield refuse("the retrieved passages contain no usable sentences", res.hits)
+            return
+
+        prompt = build_prompt(standalone, format_evidence(evidence))
+        text = gen.chat_prompt(prompt.system, prompt.user)
+        raw_parts: list[str] = []
+        t_gen = time.perf_counter()
+        for piece in gen.stream(text, self.settings.max_answer_tokens, prompt.grammar):
+            if not raw_parts:
+                timings["first_token_s"] = time.perf_counter() - t0
+            raw_parts.append(piece)
+            yield StreamEvent("token", text=piece)
+        raw = "".join(raw_parts)
+        timings["generate_s"] = time.perf_counter() - t_gen
+        timings.setdefault("first_token_s", time.perf_counter() - t0)
+        checked = check_answer(raw, evidence, standalone, embed=self._embed_many)
+        timings["total_s"] = time.perf_counter() - t0
+        ans = Answer(
+            query=query, answer=checked.text, refused=checked.refused, short=checked.short, reason=checked.reason,
+            sentences=checked.sentences, citations=checked.citations, evidence=tuple(evidence), hits=tuple(res.hits),
+            timings=timings, model=getattr(gen, "name", ""), rewritten_query=standalone, raw=raw,
+        )  # fmt: skip
+        yield StreamEvent("answer", answer=ans, query=standalone, notes=notes)
+
+    def _embed_many(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed_documents(texts)
+
+    def answer(self, query: str, filters: Filters = Filters(), k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
+        final: Answer | None = None
+        for ev in self.stream(query, filters, k, history):
+            if ev.kind == "answer":
+                final = ev.answer
+        assert final is not None  # stream always ends with an answer event
+        return final
+
+    def with_settings(self, **changes: Any) -> Pipeline:
+        """A pipeline sharing this one's index, embedder and model, with other settings."""
+        s = self.settings.model_copy(update=changes)
+        p = Pipeline(self.index, self.embedder, s, self._generator)
+        return p
+
+    def close(self) -> None:
+        self.index.close()
+
+
+__all__ = ["Pipeline", "StreamEvent", "Turn", "replace"]

@@ -1,0 +1,281 @@
+"""Query understanding without an LLM: outlets and dates named in a question.
+
+* Outlets: the set comes from the index itself. Each outlet gets variants (the full
+  name, without a leading "The", the part before " | ", " - " or ": "), matched
+  case-sensitively (as written, Title Case or UPPER) on word boundaries, so "the age
+  of AI" is not The Age. Phrases that *attribute* the question to a publication
+  ("an article from X", "a Bloomberg report", "reported by X") but name no outlet in
+  the index are returned as ``unknown_outlets``.
+* Dates: absolute days ("October 7, 2023", "2023-10-07", "7 Oct 2023"), months
+  ("in October 2023", "the October article") and relative phrases ("last week",
+  "yesterday", "3 days ago") resolved against ``as_of`` (the newest article by
+  default), parsed with dateparser. "before"/"after"/"since"/"until" qualifiers turn a
+  date into an open range.
+
+The result only *biases* retrieval (boosts); it never filters, so a misparse cannot
+leave the user with nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+MON_ABBR = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+_MON = rf"(?:{MONTHS}|(?:{MON_ABBR})\.?)"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+DATE_PATTERNS = [
+    ("day", re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")),
+    ("day", re.compile(rf"\b({_MON}\s+{_DAY}(?:\s*,\s*|\s+)\d{{4}})\b")),
+    ("day", re.compile(rf"\b({_DAY}\s+{_MON},?\s+\d{{4}})\b")),
+    ("day_noyear", re.compile(rf"\b({_MON}\s+{_DAY})\b(?!\s*,?\s*\d{{4}})")),
+    ("month", re.compile(rf"\b((?:{MONTHS})(?:\s+(?:of\s+)?\d{{4}})?)\b(?!\s+\d)")),
+    (
+        "relative",
+        re.compile(
+            r"\b(yesterday|today|last\s+(?:week|month)|this\s+(?:week|month)|past\s+(?:week|month)|\d+\s+days?\s+ago)\b", re.I
+        ),
+    ),
+]
+_QUAL = re.compile(r"\b(before|prior to|until|by|after|since|following|from)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
+
+ATTRIBUTION = re.compile(
+    r"(?:(?:article|piece|report|review|story|coverage|post|column|feature|analysis|another)s?\s+(?:from|by|in)\s+|"
+    r"(?:reported|published|written|covered|highlighted|detailed|discussed)\s+(?:by|in)\s+|"
+    r"\b(?:a|an|the)\s+(?=[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*\s+(?:article|piece|report|review|story|coverage)))"
+    r"(?:the\s+|The\s+)?"
+    r"((?:[A-Z][\w&.'-]*)(?:\s+(?:of\s+|&\s+)?[A-Z][\w&.'-]*){0,4})"
+)
+_NOT_OUTLET = {
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+    "Saturday", "Sunday", "I", "It", "This", "That", "These", "Those", "Both", "Which", "What",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DateRange:
+    start: date
+    end: date
+    text: str
+    kind: str  # day | month | relative | before | after
+
+    def contains(self, iso: str) -> bool:
+        if not iso:
+            return False
+        d = date.fromisoformat(iso[:10])
+        return self.start <= d <= self.end
+
+
+@dataclass(frozen=True)
+class OutletMention:
+    text: str
+    start: int
+    end: int
+    sources: tuple[str, ...]  # index outlets this mention may mean
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    text: str
+    outlets: tuple[OutletMention, ...] = ()
+    dates: tuple[DateRange, ...] = ()
+    unknown_outlets: tuple[str, ...] = ()
+
+    def segments(self) -> list[tuple[OutletMention, str]]:
+        """Each outlet mention with the part of the question around it: from the end of the
+        previous mention to the start of the next one. "Does the Age article say X, while
+        the Verge article says Y?" gives The Age "... say X, while the" and The Verge
+        "article says Y?", so each outlet is searched for its own claim."""
+        out = []
+        ms = list(self.outlets)
+        for i, m in enumerate(ms):
+            lo = ms[i - 1].end if i > 0 else 0
+            hi = ms[i + 1].start if i + 1 < len(ms) else len(self.text)
+            seg = (self.text[lo : m.start] + " " + self.text[m.end : hi]).strip()
+            out.append((m, seg))
+        return out
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        out: list[str] = []
+        for m in self.outlets:
+            out.extend(s for s in m.sources if s not in out)
+        return tuple(out)
+
+
+def _variants(source: str) -> set[str]:
+    base = {source.strip()}
+    for sep in (" | ", " - ", ": "):
+        if sep in source:
+            base.add(source.split(sep)[0].strip())
+    for v in list(base):
+        if v.lower().startswith("the ") and len(v) > 8:
+            base.add(v[4:])
+    out = set()
+    for v in base:
+        if len(v) < 3:
+            continue
+        out.update({v, v.upper(), v.title()} if len(v.split()) > 1 or len(v) > 4 else {v, v.upper()})
+    return out
+
+
+@dataclass
+class OutletMatcher:
+    """Finds the index's outlets in a question; built once per index."""
+
+    sources: Iterable[str]
+    _pattern: re.Pattern[str] | None = field(default=None, init=False)
+    _map: dict[str, set[str]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        for s in self.sources:
+            for v in _variants(s):
+                self._map.setdefault(v, set()).add(s)
+        if self._map:
+            alts = sorted(self._map, key=len, reverse=True)
+            self._pattern = re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in alts) + r")(?![\w])")
+
+    def find(self, text: str) -> list[OutletMention]:
+        if self._pattern is None:
+            return []
+        out = []
+        for m in self._pattern.finditer(text):
+            out.append(OutletMention(m.group(1), m.start(), m.end(), tuple(sorted(self._map[m.group(1)]))))
+        return out
+
+    def unknown(self, text: str, known: list[OutletMention]) -> list[str]:
+        """Publication names the question attributes claims to that match no indexed outlet."""
+        spans = [(m.start, m.end) for m in known]
+        out: list[str] = []
+        for m in ATTRIBUTION.finditer(text):
+            name = m.group(1)
+            a, b = m.start(1), m.end(1)
+            if any(a < e and s < b for s, e in spans) or name in _NOT_OUTLET:
+                continue
+            if name not in out:
+                out.append(name)
+        return out
+
+
+def _parse_one(text: str, kind: str, as_of: date) -> tuple[date, date] | None:
+    import dateparser
+
+    settings = {"RELATIVE_BASE": _dt(as_of), "PREFER_DATES_FROM": "past", "PREFER_DAY_OF_MONTH": "first"}
+    clean = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
+    if kind == "relative":
+        low = text.lower()
+        if "week" in low:
+            end = as_of - timedelta(days=7) if low.startswith("last") else as_of
+            return (end - timedelta(days=6), end) if low.startswith("last") else (as_of - timedelta(days=7), as_of)
+        if "month" in low:
+            first = as_of.replace(day=1)
+            if low.startswith("last"):
+                prev_end = first - timedelta(days=1)
+                return prev_end.replace(day=1), prev_end
+            return (as_of - timedelta(days=30), as_of) if low.startswith("past") else (first, as_of)
+    parsed = dateparser.parse(clean, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    if parsed is None:
+        return None
+    d = parsed.date()
+    if kind == "month":
+        if not re.search(r"\d{4}", text):
+            d = _latest_month(d.month, as_of)
+        last = calendar.monthrange(d.year, d.month)[1]
+        return d.replace(day=1), d.replace(day=last)
+    if kind == "day_noyear":
+        d = _latest_day(d.month, d.day, as_of)
+    return d, d
+
+
+def _dt(d: date):
+    from datetime import datetime
+
+    return datetime(d.year, d.month, d.day)
+
+
+def _latest_month(month: int, as_of: date) -> date:
+    year = as_of.year if month <= as_of.month else as_of.year - 1
+    return date(year, month, 1)
+
+
+def _latest_day(month: int, day: int, as_of: date) -> date:
+    try:
+        d = date(as_of.year, month, day)
+    except ValueError:
+        return date(as_of.year, month, 1)
+    return d if d <= as_of else date(as_of.year - 1, month, min(day, 28))
+
+
+def parse_dates(text: str, as_of: date) -> list[DateRange]:
+    taken: list[tuple[int, int]] = []
+    out: list[DateRange] = []
+    for kind, pat in DATE_PATTERNS:
+        for m in pat.finditer(text):
+            a, b = m.span(1)
+            if any(a < e and s < b for s, e in taken):
+                continue
+            if kind == "month" and m.group(1) == "May" and not re.search(r"\d{4}", m.group(1)):
+                continue  # "may" the verb
+            rng = _parse_one(m.group(1), kind, as_of)
+            if rng is None:
+                continue
+            taken.append((a, b))
+            k = "day" if kind == "day_noyear" else kind
+            q = _QUAL.search(text[max(0, a - 40) : a])
+            if q:
+                word = q.group(1).lower()
+                if word in {"before", "prior to", "until", "by"}:
+                    out.append(DateRange(date(1900, 1, 1), rng[0] - timedelta(days=1), m.group(1), "before"))
+                    continue
+                if word in {"after", "since", "following"}:
+                    out.append(DateRange(rng[1] + timedelta(days=1), date(2999, 12, 31), m.group(1), "after"))
+                    continue
+            out.append(DateRange(rng[0], rng[1], m.group(1), k))
+    return out
+
+
+_CLAUSE_SPLIT = re.compile(
+    r"[,;:?]|\s(?:while|whereas|but|and|which|who|whose|that|despite|although|as well as|in contrast to|compared to)\s",
+    re.I,
+)
+
+
+def clauses(text: str, min_terms: int = 3) -> list[str]:
+    """The question cut at commas and conjunctions into claims; pieces with fewer than
+    ``min_terms`` content words are merged into the next piece. Multi-article questions
+    usually state one claim per article, so each claim can be searched on its own."""
+    from rag.lexical import terms
+
+    out: list[str] = []
+    buf = ""
+    pos = 0
+    pieces = []
+    for m in _CLAUSE_SPLIT.finditer(text):
+        pieces.append(text[pos : m.start()])
+        pos = m.end()
+    pieces.append(text[pos:])
+    for piece in pieces:
+        buf = f"{buf} {piece}".strip()
+        if len(terms(buf)) >= min_terms:
+            out.append(buf)
+            buf = ""
+    if buf and out:
+        out[-1] = f"{out[-1]} {buf}"
+    elif buf:
+        out.append(buf)
+    return out
+
+
+def parse_query(text: str, matcher: OutletMatcher, as_of: date) -> ParsedQuery:
+    outlets = matcher.find(text)
+    return ParsedQuery(
+        text=text,
+        outlets=tuple(outlets),
+        dates=tuple(parse_dates(text, as_of)),
+        unknown_outlets=tuple(matcher.unknown(text, outlets)),
+    )

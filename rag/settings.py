@@ -1,0 +1,139 @@
+"""Typed settings for every entry point.
+
+Precedence, lowest to highest: the defaults below < ``rag.toml`` (in the working
+directory, or the file named by ``--config`` / ``RAG_CONFIG``) < ``RAG_*`` environment
+variables < CLI flags. Settings are read once, at the entry point
+(``Settings.load(...)``), and passed down; no module reads them at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from rag.errors import SettingsError
+
+DEFAULT_CONFIG_FILE = "rag.toml"
+
+
+class Settings(BaseSettings):
+    """All knobs of the tool. Every field is documented because ``rag config`` prints them."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", validate_default=True)
+
+    # --- index -----------------------------------------------------------------------
+    index_dir: Path = Field(Path("index"), description="Directory holding the built index.")
+    corpus: list[Path] = Field(
+        default_factory=list,
+        description="Corpus files or folders (txt, md, html, json, jsonl) to build from.",
+    )
+    embedder: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model: 'all-MiniLM-L6-v2' (bundled) or a local sentence-transformers model directory.",
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Chunks per embedding batch.")
+    chunk_tokens: int = Field(
+        0,
+        ge=0,
+        description="Most embedder tokens per chunk; 0 means the embedder's own limit (256 for all-MiniLM-L6-v2).",
+    )
+    chunk_overlap: int = Field(1, ge=0, le=5, description="Whole sentences repeated between chunks.")
+    index_type: str = Field(
+        "auto",
+        description="FAISS index: 'flat' (exact), 'hnsw' (approximate) or 'auto' "
+        "(flat below hnsw_threshold vectors, HNSW above).",
+    )
+    hnsw_threshold: int = Field(200_000, ge=1, description="Vector count at which 'auto' switches to HNSW.")
+    skip_bad: bool = Field(False, description="Skip unreadable corpus files instead of stopping.")
+
+    # --- retrieval ---------------------------------------------------------------------
+    top_k: int = Field(10, ge=1, le=200, description="Passages returned by search.")
+    candidates: int = Field(100, ge=10, description="Candidates taken from each retriever before fusion.")
+    max_per_article: int = Field(2, ge=1, description="Most chunks from one article in the top k.")
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense scores in the fusion (BM25 gets the rest).")
+    source_boost: float = Field(0.3, ge=0.0, description="Score bonus for an outlet named in the question.")
+    date_boost: float = Field(0.15, ge=0.0, description="Score bonus for an article dated as the question says.")
+    as_of: str = Field("", description="Date relative dates resolve against (YYYY-MM-DD); default: newest article.")
+
+    # --- answering ---------------------------------------------------------------------
+    model: str = Field(
+        "qwen2.5-coder-0.5b",
+        description="LLM: a preset name (qwen2.5-coder-1.5b, qwen2.5-coder-0.5b, smollm2-135m) or a path to a GGUF file.",
+    )
+    model_sha256: str = Field("", description="Expected sha256 of a GGUF given by path ('' = do not check a user file).")
+    model_cache_dir: Path = Field(
+        Path(os.path.expanduser("~/.cache/rag-news/models")),
+        description="Where bundled model parts are assembled.",
+    )
+    n_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = number of CPU cores.")
+    n_ctx: int = Field(2048, ge=512, description="llama.cpp context window in tokens.")
+    evidence_tokens: int = Field(400, ge=50, description="Token budget for the evidence in the prompt.")
+    max_answer_tokens: int = Field(96, ge=8, description="Most tokens the model may generate.")
+    seed: int = Field(0, description="Sampling seed (decoding is greedy; kept for determinism).")
+    request_timeout: float = Field(120.0, gt=0, description="Seconds a request waits for the busy model.")
+
+    # --- server ------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address the chat page binds to.")
+    port: int = Field(7860, ge=0, le=65535, description="Port of the chat page.")
+    auth: str = Field("", description="'user:password' to require a login on the chat page.")
+    max_concurrency: int = Field(4, ge=1, description="Requests queued for the model before 'busy'.")
+
+    @field_validator("index_type")
+    @classmethod
+    def _index_type(cls, v: str) -> str:
+        if v not in {"auto", "flat", "hnsw"}:
+            raise ValueError("must be 'auto', 'flat' or 'hnsw'")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_path())
+        return (init_settings, env_settings, toml)
+
+    @classmethod
+    def load(cls, config: str | Path | None = None, **overrides: Any) -> Settings:
+        """Read settings once: defaults < toml < env < ``overrides`` (None values ignored)."""
+        if config is not None:
+            if not Path(config).is_file():
+                raise SettingsError(f"{config}: config file not found (pass an existing rag.toml)")
+            os.environ["RAG_CONFIG"] = str(config)
+        clean = {k: v for k, v in overrides.items() if v is not None and v != () and v != []}
+        try:
+            return cls(**clean)
+        except ValidationError as e:
+            lines = []
+            for err in e.errors():
+                loc = ".".join(str(p) for p in err["loc"])
+                lines.append(f"setting '{loc}': {err['msg']}")
+            raise SettingsError(
+                "invalid settings: " + "; ".join(lines) + " (fix rag.toml, the RAG_* variable or the flag)"
+            ) from None
+
+
+def _config_path() -> Path:
+    return Path(os.environ.get("RAG_CONFIG", DEFAULT_CONFIG_FILE))
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(name, default, description) for every setting, for ``rag config`` and the README."""
+    out = []
+    for name, f in Settings.model_fields.items():
+        default = f.default_factory() if f.default_factory is not None else f.default  # type: ignore[call-arg]
+        out.append((name, repr(default), f.description or ""))
+    return out
