@@ -188,8 +188,8 @@ class Pipeline:
     def with_settings(self, **changes: Any) -> Pipeline:
         """A pipeline sharing this one's index, embedder and model, with other settings."""
         s = self.settings.model_copy(update=changes)
-        p = Pipeline(self.index, self.embedder, s, self._generator)
-        return p
+        same_model = (s.model, s.n_ctx, s.n_threads) == (self.settings.model, self.settings.n_ctx, self.settings.n_threads)
+        return Pipeline(self.index, self.embedder, s, self._generator if same_model else None)
 
     def close(self) -> None:
         self.index.close()
