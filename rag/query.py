@@ -57,6 +57,9 @@ _NOT_OUTLET = {
 }  # fmt: skip
 
 
+_BOUNDARY = re.compile(r"[,;]|\b(?:while|whereas|and|but|or|compared to|in contrast to|versus|than)\b", re.I)
+
+
 @dataclass(frozen=True)
 class DateRange:
     start: date
@@ -87,18 +90,29 @@ class ParsedQuery:
     unknown_outlets: tuple[str, ...] = ()
 
     def segments(self) -> list[tuple[OutletMention, str]]:
-        """Each outlet mention with the part of the question around it: from the end of the
-        previous mention to the start of the next one. "Does the Age article say X, while
-        the Verge article says Y?" gives The Age "... say X, while the" and The Verge
-        "article says Y?", so each outlet is searched for its own claim."""
-        out = []
+        """Each outlet mention with the words of the question that belong to it.
+
+        The text between two mentions is cut at its last clause boundary (a comma,
+        "while", "and", "but", ...): what comes before belongs to the earlier outlet,
+        what follows to the later one; text before the first mention goes to the first,
+        text after the last to the last. "Does the Age article say X, while the Verge
+        article says Y?" gives The Age "... say X" and The Verge "the ... article says Y?",
+        so each outlet is searched for its own claim."""
         ms = list(self.outlets)
-        for i, m in enumerate(ms):
-            lo = ms[i - 1].end if i > 0 else 0
-            hi = ms[i + 1].start if i + 1 < len(ms) else len(self.text)
-            seg = (self.text[lo : m.start] + " " + self.text[m.end : hi]).strip()
-            out.append((m, seg))
-        return out
+        if not ms:
+            return []
+        parts = [[""] for _ in ms]
+        parts[0][0] = self.text[: ms[0].start]
+        for i in range(len(ms) - 1):
+            between = self.text[ms[i].end : ms[i + 1].start]
+            cuts = list(_BOUNDARY.finditer(between))
+            if cuts:
+                parts[i].append(between[: cuts[-1].start()])
+                parts[i + 1].append(between[cuts[-1].end() :])
+            else:
+                parts[i].append(between)
+        parts[-1].append(self.text[ms[-1].end :])
+        return [(m, " ".join(" ".join(p).split())) for m, p in zip(ms, parts, strict=True)]
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -1,0 +1,92 @@
+"""Query understanding: outlets from the index, dates, attribution to unknown outlets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rag.query import OutletMatcher, clauses, parse_dates, parse_query
+
+SOURCES = [
+    "TechCrunch", "The Verge", "The Age", "Fortune", "Wired", "Sporting News",
+    "Cnbc | World Business News Leader", "The Independent - Life and Style", "The Independent - Sports",
+    "FOX News - Health", "The New York Times",
+]  # fmt: skip
+AS_OF = date(2023, 12, 26)
+
+
+@pytest.fixture()
+def matcher() -> OutletMatcher:
+    return OutletMatcher(SOURCES)
+
+
+def outlets(q: str, m: OutletMatcher) -> list[tuple[str, ...]]:
+    return [x.sources for x in parse_query(q, m, AS_OF).outlets]
+
+
+def test_outlets_by_name_and_variant(matcher: OutletMatcher) -> None:
+    assert outlets("as reported by both The Verge and TechCrunch", matcher) == [("The Verge",), ("TechCrunch",)]
+    assert outlets("Did the CNBC report say so?", matcher) == [("Cnbc | World Business News Leader",)]
+    # a short name shared by several outlets means all of them
+    assert outlets("according to The Independent", matcher) == [("The Independent - Life and Style", "The Independent - Sports")]
+    assert outlets("in the 'Sporting News' article", matcher) == [("Sporting News",)]
+
+
+def test_no_outlet_false_positives_on_ordinary_words(matcher: OutletMatcher) -> None:
+    q = "In the age of AI, did a fortune in crypto get wired abroad, making sporting news verge on the absurd?"
+    assert outlets(q, matcher) == []
+    assert parse_query(q, matcher, AS_OF).unknown_outlets == ()
+
+
+def test_unknown_outlets_are_reported(matcher: OutletMatcher) -> None:
+    p = parse_query("Considering a Bloomberg article and a piece by CNET on the iPhone, which model ...", matcher, AS_OF)
+    assert p.unknown_outlets == ("Bloomberg", "CNET")
+    # known outlets and people after "report on" are not unknown outlets
+    p = parse_query("Did the TechCrunch report on Sam Bankman-Fried's trial agree with The Verge?", matcher, AS_OF)
+    assert p.unknown_outlets == ()
+    p = parse_query("Which company, according to Eddy Cue, paid for the default search deal?", matcher, AS_OF)
+    assert p.unknown_outlets == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "kind"),
+    [
+        ("the TechCrunch report on October 7, 2023", "2023-10-07", "2023-10-07", "day"),
+        ("published on 2023-11-14", "2023-11-14", "2023-11-14", "day"),
+        ("on 5 December 2023", "2023-12-05", "2023-12-05", "day"),
+        ("the report of October 13th, 2023", "2023-10-13", "2023-10-13", "day"),
+        ("in November 2023", "2023-11-01", "2023-11-30", "month"),
+        ("the October article", "2023-10-01", "2023-10-31", "month"),
+        ("on December 15", "2023-12-15", "2023-12-15", "day"),
+        ("before October 22, 2023", "1900-01-01", "2023-10-21", "before"),
+        ("after the report on November 9, 2023", "2023-11-10", "2999-12-31", "after"),
+        ("last week", "2023-12-13", "2023-12-19", "relative"),
+        ("yesterday", "2023-12-25", "2023-12-25", "relative"),
+        ("3 days ago", "2023-12-23", "2023-12-23", "relative"),
+    ],
+)
+def test_dates(text: str, start: str, end: str, kind: str) -> None:
+    got = parse_dates(text, AS_OF)
+    assert len(got) == 1, got
+    assert (got[0].start.isoformat(), got[0].end.isoformat(), got[0].kind) == (start, end, kind)
+
+
+def test_no_date_false_positives() -> None:
+    assert parse_dates("May the best team win; they march on and may yet sue.", AS_OF) == []
+    assert parse_dates("The 2023 season had 17 games and 3 ties.", AS_OF) == []
+
+
+def test_segments_follow_outlet_mentions(matcher: OutletMatcher) -> None:
+    q = "Does the The Age article say rates rose, while the Fortune article says rates fell?"
+    segs = parse_query(q, matcher, AS_OF).segments()
+    assert [m.sources for m, _ in segs] == [("The Age",), ("Fortune",)]
+    assert "rates rose" in segs[0][1] and "rates fell" not in segs[0][1]
+    assert "rates fell" in segs[1][1] and "rates rose" not in segs[1][1]
+
+
+def test_clauses_split_claims() -> None:
+    q = "Which company, known for its e-reader dominance, faced a stock decline while offering invite-only deals?"
+    parts = clauses(q)
+    assert len(parts) >= 2
+    assert any("e-reader" in p for p in parts) and any("invite-only" in p for p in parts)
