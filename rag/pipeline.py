@@ -50,7 +50,10 @@ def retrieval_params(s: Settings) -> RetrievalParams:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """One step of ``Pipeline.stream``: kind is 'retrieval', 'token' or 'answer'."""
+    """One step of ``Pipeline.stream``: kind is 'retrieval', 'token' or 'answer'.
+
+    'retrieval' comes first with the hits, and again with the numbered evidence once it
+    is chosen (a refusal before the model runs sends only the first)."""
 
     kind: str
     hits: tuple[Hit, ...] = ()
@@ -105,10 +108,14 @@ class Pipeline:
         """Switch to the index directory's current version (after an update); old one closed."""
         new = open_index(self.settings.index_dir, embedder_id=self.embedder.model_id)
         with self._swap_lock:
-            old = self.index
             self._set_index(new)
-        old.close()
+        # the old Index is not closed here: questions still running on it (or pipelines
+        # sharing it) finish normally; its SQLite connection closes when it is collected
         return new.info()
+
+    def with_index(self, index: Index) -> Pipeline:
+        """A pipeline over another loaded index, sharing this one's embedder, settings and model."""
+        return Pipeline(index, self.embedder, self.settings, self._generator)
 
     # ------------------------------------------------------------------ online path
     def search(self, query: str, k: int | None = None, filters: Filters = Filters()) -> SearchResult:
@@ -145,6 +152,8 @@ class Pipeline:
             yield refuse("no passage in the collection matches the question" + (f" ({'; '.join(notes)})" if notes else ""))
             return
 
+        # sources first: the user sees them while the model loads and reads
+        yield StreamEvent("retrieval", hits=tuple(res.hits), query=standalone, notes=notes)
         gen = self.generator
         evidence = self.evidence_for(standalone, res.hits, gen.count_tokens)
         timings["evidence_s"] = time.perf_counter() - t0 - timings["retrieve_s"]
