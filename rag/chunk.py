@@ -40,14 +40,28 @@ def split_sentences(text: str) -> list[Span]:
     return spans
 
 
-def _cut_long(text: str, span: Span, max_tokens: int, token_offsets: Callable[[str], list[tuple[int, int]]]) -> list[Span]:
-    """Cut one over-long sentence into pieces of at most ``max_tokens`` tokens."""
+def _cut_long(
+    text: str,
+    span: Span,
+    max_tokens: int,
+    token_offsets: Callable[[str], list[tuple[int, int]]],
+    count_tokens: Callable[[list[str]], list[int]],
+) -> list[Span]:
+    """Cut one over-long sentence into pieces of at most ``max_tokens`` tokens.
+
+    A cut inside a word (between sub-word tokens) can make the piece re-tokenize into
+    more tokens than its window held, so each piece is re-counted and shrunk until it fits.
+    """
     a, b = span
     offs = token_offsets(text[a:b])
     pieces = []
-    for i in range(0, len(offs), max_tokens):
-        window = offs[i : i + max_tokens]
-        pieces.append((a + window[0][0], a + window[-1][1]))
+    i = 0
+    while i < len(offs):
+        j = min(i + max_tokens, len(offs))
+        while j - i > 1 and count_tokens([text[a + offs[i][0] : a + offs[j - 1][1]]])[0] > max_tokens:
+            j -= 1
+        pieces.append((a + offs[i][0], a + offs[j - 1][1]))
+        i = j
     return pieces
 
 
@@ -67,7 +81,7 @@ def chunk_article(
     units: list[tuple[Span, int]] = []
     for sp, n in zip(spans, counts, strict=True):
         if n > max_tokens:
-            pieces = _cut_long(body, sp, max_tokens, token_offsets)
+            pieces = _cut_long(body, sp, max_tokens, token_offsets, count_tokens)
             units.extend(zip(pieces, count_tokens([body[a:b] for a, b in pieces]), strict=True))
         else:
             units.append((sp, n))
@@ -77,6 +91,7 @@ def chunk_article(
 
     chunks: list[Chunk] = []
     i = 0
+    prev_j = 0  # units[:prev_j] are covered by the chunks so far
     while i < len(units):
         j, total = i, 0
         while j < len(units) and total + units[j][1] <= max_tokens:
@@ -89,6 +104,11 @@ def chunk_article(
             j -= 1
             text = joined(i, j)
             n = count_tokens([text])[0]
+        if j <= prev_j:
+            # only overlap sentences fit: the chunk would repeat the previous one; overlap less
+            i += 1
+            continue
+        prev_j = j
         k = len(chunks)
         chunks.append(
             Chunk(

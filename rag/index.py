@@ -471,9 +471,12 @@ def open_index(index_dir: str | Path, embedder_id: str | None = None, verify: bo
     for attempt in range(3):
         name = _read_pointer(index_dir)
         if name is None:
-            if index_dir.is_dir() and any(index_dir.glob("v-*")):
-                raise _corrupt(index_dir, f"the {CURRENT} pointer file is missing")
-            raise IndexNotFound(f"no index in {index_dir}; build one with: rag index build --corpus PATH --index-dir {index_dir}")
+            # version folders without a pointer are what a first build killed just before switching
+            # CURRENT leaves behind, so this is "no index yet", not damage (the next build collects them)
+            stray = " (only unreferenced version folders, e.g. from an interrupted build)" if any(index_dir.glob("v-*")) else ""
+            raise IndexNotFound(
+                f"no index in {index_dir}{stray}; build one with: rag index build --corpus PATH --index-dir {index_dir}"
+            )
         vdir = index_dir / name
         if not vdir.is_dir():
             if attempt < 2:  # a writer may have just switched versions and collected this one

@@ -171,23 +171,24 @@ def read_text_article(path: Path, key: str) -> Article:
     text = _read_text(path)
     _check_lines(path, text, MAX_LINE_CHARS)
     meta: dict[str, str] = {}
-    m = _COMPACT_DATE.match(text)
-    if m:
-        meta["date"] = m.group(1)
-        body = text[m.end() :]
+    # a `key: value` header first: its first line may be `date: ...`, which the compact form also matches
+    lines = text.lstrip("\ufeff").split("\n")
+    i = 0
+    while i < len(lines):
+        hm = _HEADER_LINE.match(lines[i].strip())
+        if not hm or hm.group(1).lower() not in HEADER_KEYS:
+            break
+        meta[hm.group(1).lower()] = hm.group(2).strip()
+        i += 1
+    if meta and (i == len(lines) or lines[i].strip() == ""):
+        body = "\n".join(lines[i:])
     else:
-        lines = text.lstrip("\ufeff").split("\n")
-        i = 0
-        while i < len(lines):
-            hm = _HEADER_LINE.match(lines[i].strip())
-            if not hm or hm.group(1).lower() not in HEADER_KEYS:
-                break
-            meta[hm.group(1).lower()] = hm.group(2).strip()
-            i += 1
-        if meta and (i == len(lines) or lines[i].strip() == ""):
-            body = "\n".join(lines[i:])
+        meta = {}
+        m = _COMPACT_DATE.match(text)
+        if m:
+            meta["date"] = m.group(1)
+            body = text[m.end() :]
         else:
-            meta = {}
             body = text
     if path.suffix.lower() in {".md", ".markdown"} and "title" not in meta:
         hm2 = re.match(r"\s*#\s+(.+)\n", body)
@@ -215,7 +216,9 @@ def read_html_article(path: Path, key: str) -> Article:
     text = _read_text(path)
     import trafilatura  # heavy import, only for HTML
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, as_dict=True)
+    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+    if doc is not None and not isinstance(doc, dict):  # trafilatura >= 2 returns a Document (as_dict= is deprecated)
+        doc = doc.as_dict()
     if not doc or not (doc.get("text") or "").strip():
         raise CorpusError(str(path), "no article text found in the HTML", "is this an article page?")
     return make_article(
