@@ -65,12 +65,37 @@ def all_at_k(retrieved: Sequence[str], gold: Sequence[str], k: int = 10) -> floa
     return float(bool(gold) and all(any(_squash(x) in t for t in tops) for x in gold))
 
 
+def _norm_title(t: str) -> str:
+    return " ".join(t.lower().split())
+
+
+def title_matches(gold: str, retrieved: str) -> bool:
+    """True if two article titles name the same article: equal after lower-casing and
+    collapsing whitespace, or, when either is truncated (ends with "…" or "..."), the
+    other starts with its remaining prefix (at least 20 characters)."""
+    g, r = _norm_title(gold), _norm_title(retrieved)
+    if not g or not r:
+        return False
+    if g == r:
+        return True
+    for a, b in ((g, r), (r, g)):
+        if a.endswith("…") or a.endswith("..."):
+            prefix = a.rstrip(".…").rstrip()
+            if len(prefix) >= 20 and b.startswith(prefix):
+                return True
+    return False
+
+
 def article_recall_at_k(retrieved_articles: Sequence[str], gold_articles: Sequence[str], k: int = 10) -> float:
-    """Share of distinct gold articles (by title or id) among the articles of the top-``k`` hits."""
-    gold = set(gold_articles)
+    """Article-level recall@k: the share of distinct gold articles (by title, compared
+    with ``title_matches``, or by id) that are the article of at least one of the
+    top-``k`` hits; 0.0 when there are no gold articles."""
+    gold = list(dict.fromkeys(gold_articles))
     if not gold:
         return 0.0
-    return len(gold & set(retrieved_articles[:k])) / len(gold)
+    top = list(retrieved_articles[:k])
+    found = sum(1 for g in gold if any(title_matches(g, r) for r in top))
+    return found / len(gold)
 
 
 def strip_citations(text: str) -> str:
@@ -129,3 +154,84 @@ def percentile(values: Sequence[float], q: float) -> float:
 def mean(values: Sequence[float]) -> float:
     """Arithmetic mean; NaN for no values."""
     return sum(values) / len(values) if values else math.nan
+
+
+# ---------------------------------------------------------------------- citations
+
+_WORD = re.compile(r"\w+")
+_STOP = frozenset(
+    "a an the and or but of to in on at by for with from as is are was were be been being it its this that these "
+    "those he she they we you i his her their our your not no so than then there here which who whom what when "
+    "where why how has have had do does did will would can could should may might must also into over after "
+    "before about said says".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Distinct lower-cased word tokens (``\\w+``) of ``text`` minus a small stop-word list."""
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def token_overlap(fact: str, quote: str) -> float:
+    """Share of the fact's content words (``content_words``) that also occur in the quote; 0.0 for a fact without any."""
+    f = content_words(fact)
+    return len(f & content_words(quote)) / len(f) if f else 0.0
+
+
+def quote_supports_gold(quote: str, facts: Sequence[str], gold_answer: str, min_overlap: float = 0.8) -> bool:
+    """True if a cited quote carries gold evidence. Any of:
+
+    * a gold fact is a substring of the quote, or the quote of a gold fact, both with
+      spaces and newlines removed (the benchmark's matching);
+    * at least ``min_overlap`` of a gold fact's content words occur in the quote (for a
+      fact of 3 or more content words: a quote that cuts a fact differently);
+    * the gold answer appears in the quote (case-insensitive, spaces removed), unless the
+      gold answer is Yes/No or the refusal, which say nothing about a passage.
+    """
+    q = _squash(quote)
+    if not q:
+        return False
+    for fact in facts:
+        f = _squash(fact)
+        if f and (f in q or q in f):
+            return True
+        if len(content_words(fact)) >= 3 and token_overlap(fact, quote) >= min_overlap:
+            return True
+    g = gold_answer.strip()
+    if g and not is_refusal(g) and g.lower().rstrip(".") not in YES_NO:
+        return _squash(g.lower().rstrip(".")) in q.lower()
+    return False
+
+
+def citation_precision(quotes: Sequence[str], facts: Sequence[str], gold_answer: str) -> float:
+    """Share of citations whose quoted evidence supports the gold answer (``quote_supports_gold``); NaN for no citations."""
+    if not quotes:
+        return math.nan
+    return sum(quote_supports_gold(q, facts, gold_answer) for q in quotes) / len(quotes)
+
+
+def supported_share(flags: Sequence[bool]) -> float:
+    """Share of answer sentences whose citation check passed (``AnswerSentence.supported``:
+    at least one cited passage supports the sentence); NaN for no sentences."""
+    return sum(map(bool, flags)) / len(flags) if flags else math.nan
+
+
+def outside_evidence(cited: Sequence[int], shown: Sequence[int]) -> int:
+    """Number of citations whose number ``n`` is not among the evidence numbers shown to the model (must be 0)."""
+    ok = set(shown)
+    return sum(1 for n in cited if n not in ok)
+
+
+def share(flags: Sequence[bool]) -> float:
+    """Share of true values (e.g. refused questions); NaN for no values."""
+    return sum(map(bool, flags)) / len(flags) if flags else math.nan
+
+
+def hits_curve(retrieved: Sequence[str], gold: Sequence[str], k_max: int = 10) -> list[float]:
+    """``[hits_at_k(retrieved, gold, k) for k in 1..k_max]`` (one pass)."""
+    flags = _gold_hits(retrieved, gold, k_max)
+    out, seen = [], False
+    for k in range(k_max):
+        seen = seen or (k < len(flags) and flags[k])
+        out.append(float(seen))
+    return out
