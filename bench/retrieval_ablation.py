@@ -29,11 +29,12 @@ from rag.retrieve import RetrievalParams, Retriever
 from rag.settings import Settings
 
 CONFIGS = {
-    "dense only": dict(use_bm25=False, understand=False, max_per_article=100),
-    "bm25 only": dict(use_dense=False, understand=False, max_per_article=100),
-    "hybrid": dict(understand=False, max_per_article=100),
-    "hybrid + diversity": dict(understand=False),
-    "hybrid + diversity + query understanding": dict(),
+    "dense only": dict(use_bm25=False, understand=False, max_per_article=100, rerank_weight=0.0),
+    "bm25 only": dict(use_dense=False, understand=False, max_per_article=100, rerank_weight=0.0),
+    "hybrid": dict(understand=False, max_per_article=100, rerank_weight=0.0),
+    "hybrid + diversity": dict(understand=False, rerank_weight=0.0),
+    "+ query understanding": dict(rerank_weight=0.0),
+    "+ second stage": dict(),
 }
 
 
@@ -52,7 +53,12 @@ class CachedQueries:
         return self.cache[text]
 
     def embed_documents(self, texts, progress=False):
-        return self.emb.embed_documents(texts, progress)
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        if missing:
+            self.cache.update(zip(missing, self.emb.embed_documents(missing, progress), strict=True))
+        return np.vstack([self.cache[t] for t in texts]) if texts else self.emb.embed_documents([])
 
 
 def run(retriever: Retriever, items, k: int = 10):

@@ -72,12 +72,12 @@ def _norm_num(s: str) -> str:
     return s.replace(",", "").replace("$", "").rstrip("%").rstrip(".")
 
 
-def _facts(sentence: str) -> tuple[set[str], set[str], set[str]]:
+def _facts(sentence: str) -> tuple[set[str], list[str], set[str]]:
     """(numbers, names, months) stated in a sentence."""
     nums = {_norm_num(n) for n in NUMBER.findall(sentence)}
     months = set(MONTH.findall(sentence))
     words = CAPWORD.findall(sentence)
-    names = {w for i, w in enumerate(words) if w not in _COMMON_CAPS and w not in months}
+    names = list(dict.fromkeys(w for w in words if w not in _COMMON_CAPS and w not in months))
     return nums, names, months
 
 

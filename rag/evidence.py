@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.chunk import split_sentences
-from rag.lexical import terms
+from rag.lexical import lexical_scores
 from rag.types import Evidence, Hit
 
 MIN_SENTENCE_CHARS = 25
@@ -45,20 +45,6 @@ def candidates(hits: Sequence[Hit]) -> list[Candidate]:
                 continue
             seen.add(key)
             out.append(Candidate(h, h.start + a, h.start + b, h.text[a:b]))
-    return out
-
-
-def lexical_scores(query: str, texts: Sequence[str], idf: Callable[[list[str]], dict[str, float]]) -> np.ndarray:
-    """Share of the question's idf mass that each text contains."""
-    q = list(dict.fromkeys(terms(query)))
-    if not q:
-        return np.zeros(len(texts))
-    w = idf(q)
-    total = sum(w.values()) or 1.0
-    out = np.zeros(len(texts))
-    for i, t in enumerate(texts):
-        present = set(terms(t))
-        out[i] = sum(w[x] for x in q if x in present) / total
     return out
 
 

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _WORD = re.compile(TOKEN_PATTERN)
@@ -49,3 +52,17 @@ def tokenize_many(texts: list[str], show_progress: bool = False) -> list[list[st
         show_progress=show_progress,
     )
     return out  # type: ignore[return-value]
+
+
+def lexical_scores(query: str, texts: Sequence[str], idf: Callable[[list[str]], dict[str, float]]) -> np.ndarray:
+    """Share of the question's idf mass that each text contains."""
+    q = list(dict.fromkeys(terms(query)))
+    if not q:
+        return np.zeros(len(texts))
+    w = idf(q)
+    total = sum(w.values()) or 1.0
+    out = np.zeros(len(texts))
+    for i, t in enumerate(texts):
+        present = set(terms(t))
+        out[i] = sum(w[x] for x in q if x in present) / total
+    return out

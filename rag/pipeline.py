@@ -45,6 +45,7 @@ def retrieval_params(s: Settings) -> RetrievalParams:
         source_boost=s.source_boost,
         date_boost=s.date_boost,
         max_per_article=s.max_per_article,
+        rerank_weight=s.rerank_weight,
     )
 
 

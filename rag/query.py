@@ -253,38 +253,6 @@ def parse_dates(text: str, as_of: date) -> list[DateRange]:
     return out
 
 
-_CLAUSE_SPLIT = re.compile(
-    r"[,;:?]|\s(?:while|whereas|but|and|which|who|whose|that|despite|although|as well as|in contrast to|compared to)\s",
-    re.I,
-)
-
-
-def clauses(text: str, min_terms: int = 3) -> list[str]:
-    """The question cut at commas and conjunctions into claims; pieces with fewer than
-    ``min_terms`` content words are merged into the next piece. Multi-article questions
-    usually state one claim per article, so each claim can be searched on its own."""
-    from rag.lexical import terms
-
-    out: list[str] = []
-    buf = ""
-    pos = 0
-    pieces = []
-    for m in _CLAUSE_SPLIT.finditer(text):
-        pieces.append(text[pos : m.start()])
-        pos = m.end()
-    pieces.append(text[pos:])
-    for piece in pieces:
-        buf = f"{buf} {piece}".strip()
-        if len(terms(buf)) >= min_terms:
-            out.append(buf)
-            buf = ""
-    if buf and out:
-        out[-1] = f"{out[-1]} {buf}"
-    elif buf:
-        out.append(buf)
-    return out
-
-
 def parse_query(text: str, matcher: OutletMatcher, as_of: date) -> ParsedQuery:
     outlets = matcher.find(text)
     return ParsedQuery(

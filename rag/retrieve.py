@@ -21,15 +21,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import numpy as np
 
+from rag.chunk import split_sentences
 from rag.embed import Embedder
 from rag.index import Index
-from rag.lexical import terms
-from rag.query import OutletMatcher, ParsedQuery, clauses, parse_query
+from rag.lexical import lexical_scores, terms
+from rag.query import OutletMatcher, ParsedQuery, parse_query
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,13 @@ class Filters:
 @dataclass(frozen=True)
 class RetrievalParams:
     candidates: int = 100
-    dense_weight: float = 0.5
+    dense_weight: float = 0.4
     source_boost: float = 0.3
-    date_boost: float = 0.15
-    max_per_article: int = 2
-    outlet_quota: int = 2
-    clause_quota: int = 1
+    date_boost: float = 0.3
+    max_per_article: int = 4
+    outlet_quota: int = 1
     free_slots: int = 3  # top-k slots never reserved for sub-queries
+    rerank_weight: float = 0.6  # second stage: best-sentence term overlap re-orders the top k
     use_dense: bool = True
     use_bm25: bool = True
     understand: bool = True
@@ -160,10 +161,11 @@ class Retriever:
         w = p.dense_weight if (p.use_dense and p.use_bm25) else (1.0 if p.use_dense else 0.0)
         return w * d + (1 - w) * b, d, b
 
-    def _subqueries(self, query: str, parsed: ParsedQuery, allowed: np.ndarray | None) -> list[tuple[str, np.ndarray, int]]:
-        """(text, scope rows, quota) for each outlet mention and each claim of the question."""
-        p = self.params
-        out: list[tuple[str, np.ndarray, int]] = []
+    def _subqueries(self, query: str, parsed: ParsedQuery, allowed: np.ndarray | None) -> list[tuple[str, np.ndarray]]:
+        """(text, scope rows, quota) for each outlet named in the question: the words
+        around that mention, searched within that outlet's articles. (Searching each
+        comma-separated claim the same way was tried and did not help on the dev set.)"""
+        out: list[tuple[str, np.ndarray]] = []
 
         def rows_of(sources: Sequence[str]) -> np.ndarray:
             rows = np.concatenate([self._source_rows[s] for s in sources]) if sources else np.zeros(0, np.int64)
@@ -172,14 +174,7 @@ class Retriever:
         for m, seg in parsed.segments():
             rows = rows_of(m.sources)
             if len(rows):
-                out.append((seg if len(terms(seg)) >= 2 else query, rows, p.outlet_quota))
-        if p.clause_quota:
-            named = rows_of(parsed.sources) if parsed.outlets else None
-            everything = allowed if allowed is not None else np.arange(self.index.n_chunks)
-            for c in clauses(query):
-                ms = self.matcher.find(c)
-                scope = rows_of([s for m in ms for s in m.sources]) if ms else named
-                out.append((c, scope if scope is not None and len(scope) else everything, p.clause_quota))
+                out.append((seg if len(terms(seg)) >= 2 else query, rows))
         return out
 
     def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
@@ -195,14 +190,14 @@ class Retriever:
         allowed = None if mask is None else np.flatnonzero(mask)
         C = min(p.candidates, self.index.n_chunks)
         subs = self._subqueries(query, parsed, allowed) if p.understand else []
-        texts = list(dict.fromkeys([query] + [t for t, _, _ in subs]))
+        texts = list(dict.fromkeys([query] + [t for t, _ in subs]))
         vecs = dict(zip(texts, self.embedder.embed_documents(texts), strict=True)) if p.use_dense else {}
 
         cand: set[int] = set()
         bm_full = self._sub_bm25(query, None, mask)
-        sub_bm = [self._sub_bm25(t, scope, None) for t, scope, _ in subs]
+        sub_bm = [self._sub_bm25(t, scope, None) for t, scope in subs]
         for qv, bm, scope, n in [(vecs.get(query), bm_full, allowed, C)] + [
-            (vecs.get(t), b, scope, max(10, C // 4)) for (t, scope, _), b in zip(subs, sub_bm, strict=True)
+            (vecs.get(t), b, scope, max(10, C // 4)) for (t, scope), b in zip(subs, sub_bm, strict=True)
         ]:
             if qv is not None:
                 cand.update(self._dense_in(qv, scope, n)[0].tolist())
@@ -213,19 +208,30 @@ class Retriever:
             return SearchResult([], parsed, notes + ["nothing in the index matches the question"], time.perf_counter() - t0)
         rows = np.array(sorted(cand), dtype=np.int64)
         fused, d, b = self._combine(rows, vecs.get(query), bm_full)
-        groups: list[tuple[np.ndarray, np.ndarray, int]] = []  # rows in scope, their scores, quota
-        for (t, scope, quota), bm in zip(subs, sub_bm, strict=True):
+        groups: list[tuple[np.ndarray, np.ndarray]] = []  # per outlet mention: rows in scope, their scores
+        for (t, scope), bm in zip(subs, sub_bm, strict=True):
             inside = np.isin(rows, scope)
             sc, _, _ = self._combine(rows, vecs.get(t), bm)
             sc = np.where(inside, sc, -np.inf)
-            if quota == p.outlet_quota and t is not None:
-                fused = np.maximum(fused, sc)
-            groups.append((rows[inside], sc[inside], quota))
+            fused = np.maximum(fused, sc)
+            groups.append((rows[inside], sc[inside]))
         if p.understand:
             fused = fused + self._boosts(rows, parsed)
-        hits_rows = self._select(rows, fused, groups, k)
-        hits = self._hits(hits_rows, rows, fused, d, b)
+        hits = self._hits(self._select(rows, fused, groups, k), rows, fused, d, b)
+        if p.rerank_weight:
+            hits = self._rerank(query, hits)
         return SearchResult(hits, parsed, notes, time.perf_counter() - t0)
+
+    def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        """Second stage: add ``rerank_weight`` x the best sentence's share of the question's
+        idf mass, so the chunk holding the one matching sentence moves up the top k."""
+        out = []
+        for h in hits:
+            sents = [h.text[a:b] for a, b in split_sentences(h.text)]
+            best = float(lexical_scores(query, sents, self.index.idf).max()) if sents else 0.0
+            out.append(replace(h, score=h.score + self.params.rerank_weight * best))
+        out.sort(key=lambda h: -h.score)
+        return [replace(h, rank=i) for i, h in enumerate(out, 1)]
 
     def _boosts(self, rows: np.ndarray, parsed: ParsedQuery) -> np.ndarray:
         p = self.params
@@ -244,9 +250,9 @@ class Retriever:
                 out += weight * inside
         return out
 
-    def _select(self, rows: np.ndarray, fused: np.ndarray, groups: list[tuple[np.ndarray, np.ndarray, int]], k: int) -> list[int]:
-        """Top-k rows by fused score with a per-article cap; first, each sub-query (outlet
-        mention or claim) gets its best ``quota`` chunks, from distinct articles."""
+    def _select(self, rows: np.ndarray, fused: np.ndarray, groups: list[tuple[np.ndarray, np.ndarray]], k: int) -> list[int]:
+        """Top-k rows by fused score with a per-article cap; first, each outlet named in the
+        question gets its best ``outlet_quota`` chunks (distinct articles) by its own sub-search."""
         p = self.params
         order = rows[np.argsort(-fused, kind="stable")]
         per_article: dict[str, int] = {}
@@ -261,10 +267,10 @@ class Retriever:
             return True
 
         reserve = max(0, k - p.free_slots)
-        for g_rows, g_scores, quota in groups:
+        for g_rows, g_scores in groups:
             got, seen_articles = 0, set()
             for r in g_rows[np.argsort(-g_scores, kind="stable")].tolist():
-                if got >= quota or len(chosen) >= reserve:
+                if got >= p.outlet_quota or len(chosen) >= reserve:
                     break
                 if r in chosen:
                     got += 1

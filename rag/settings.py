@@ -58,10 +58,11 @@ class Settings(BaseSettings):
     # --- retrieval ---------------------------------------------------------------------
     top_k: int = Field(10, ge=1, le=200, description="Passages returned by search.")
     candidates: int = Field(100, ge=10, description="Candidates taken from each retriever before fusion.")
-    max_per_article: int = Field(2, ge=1, description="Most chunks from one article in the top k.")
-    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of dense scores in the fusion (BM25 gets the rest).")
+    max_per_article: int = Field(4, ge=1, description="Most chunks from one article in the top k.")
+    dense_weight: float = Field(0.4, ge=0.0, le=1.0, description="Weight of dense scores in the fusion (BM25 gets the rest).")
     source_boost: float = Field(0.3, ge=0.0, description="Score bonus for an outlet named in the question.")
-    date_boost: float = Field(0.15, ge=0.0, description="Score bonus for an article dated as the question says.")
+    date_boost: float = Field(0.3, ge=0.0, description="Score bonus for an article dated as the question says.")
+    rerank_weight: float = Field(0.6, ge=0.0, description="Second stage: weight of the best sentence's term overlap when re-ordering the top k (0 = off).")
     as_of: str = Field("", description="Date relative dates resolve against (YYYY-MM-DD); default: newest article.")
 
     # --- answering ---------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from rag.query import OutletMatcher, clauses, parse_dates, parse_query
+from rag.query import OutletMatcher, parse_dates, parse_query
 
 SOURCES = [
     "TechCrunch", "The Verge", "The Age", "Fortune", "Wired", "Sporting News",
@@ -83,10 +83,3 @@ def test_segments_follow_outlet_mentions(matcher: OutletMatcher) -> None:
     assert [m.sources for m, _ in segs] == [("The Age",), ("Fortune",)]
     assert "rates rose" in segs[0][1] and "rates fell" not in segs[0][1]
     assert "rates fell" in segs[1][1] and "rates rose" not in segs[1][1]
-
-
-def test_clauses_split_claims() -> None:
-    q = "Which company, known for its e-reader dominance, faced a stock decline while offering invite-only deals?"
-    parts = clauses(q)
-    assert len(parts) >= 2
-    assert any("e-reader" in p for p in parts) and any("invite-only" in p for p in parts)
