@@ -165,8 +165,14 @@ def check_answer(
     sentences: list[AnswerSentence] = []
     dropped = 0
     cited_ns: dict[int, bool] = {}
-    for a, b in split_sentences(expl):
-        s = expl[a:b]
+    pieces = [expl[a:b] for a, b in split_sentences(expl)]
+    merged: list[str] = []
+    for piece in pieces:  # a splitter may leave the closing markers on their own: glue them back
+        if merged and not re.search(r"\w", MARKER.sub("", piece)):
+            merged[-1] += " " + piece
+        else:
+            merged.append(piece)
+    for s in merged:
         marks = [int(x) for x in MARKER.findall(s)]
         valid = tuple(dict.fromkeys(n for n in marks if n in by_n))
         dropped += len(marks) - len([n for n in marks if n in by_n])
@@ -190,11 +196,12 @@ def check_answer(
         for n in s.cites
     )
     if not supported or not short_ok:
-        why = (
-            "the model's answer is not supported by the passages it cites"
-            if sentences
-            else "the model gave no explanation citing the passages"
-        )
+        if sentences:
+            why = "the model's answer is not supported by the passages it cites"
+        elif is_yes_no:
+            why = "the model gave no explanation citing the passages"
+        else:
+            why = f"the model answered '{short}', which no passage shown to it states"
         if supported and not short_ok:
             why = f"'{short}' does not appear in the cited passages"
         return CheckResult(REFUSAL, f"{REFUSAL}\n{why}", True, why, tuple(sentences), (), dropped)
@@ -216,3 +223,84 @@ def check_answer(
     )
     text = short + "\n" + " ".join(s.text for s in sentences)
     return CheckResult(short, text.strip(), False, "", tuple(sentences), citations, dropped)
+
+
+QUOTE_WORDS = 28
+
+
+def _quote(text: str, focus: str = "", max_words: int = QUOTE_WORDS) -> str:
+    """The sentence, or a window of ``max_words`` words around ``focus`` with ellipses."""
+    words = " ".join(text.split()).split(" ")
+    if len(words) <= max_words:
+        return " ".join(words)
+    at = 0
+    if focus:
+        low = [w.lower() for w in words]
+        first = focus.lower().split()[0]
+        at = next((i for i, w in enumerate(low) if first in w), 0)
+    start = max(0, min(at - max_words // 3, len(words) - max_words))
+    piece = " ".join(words[start : start + max_words])
+    return ("…" if start > 0 else "") + piece + ("…" if start + max_words < len(words) else "")
+
+
+def contains_answer(text: str, answer: str) -> bool:
+    """Does ``text`` state ``answer``? Case-insensitive; every word of 3+ letters must occur."""
+    low = " ".join(text.lower().split())
+    a = " ".join(answer.lower().strip(" .").split())
+    if not a:
+        return False
+    if a in low:
+        return True
+    words = [w for w in re.findall(r"[\w$%.-]+", a) if len(w) >= 3]
+    return bool(words) and all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", low) for w in words)
+
+
+def compose_extractive(
+    short: str,
+    evidence: Sequence[Evidence],
+    focus_sources: Sequence[Sequence[str]] = (),
+    max_quotes: int = 2,
+) -> str:
+    """The answer text of the extractive style: the short answer, then quotes of the
+    evidence that carries it, each with its citation.
+
+    Yes/No: the best-scored sentence from each outlet the question names (in order),
+    else the best sentences overall. Other answers: the best sentences that contain the
+    answer; if none does, only the short answer (which ``check_answer`` then refuses).
+    """
+    is_yes_no = short.lower() in YES_NO
+    ranked = sorted(evidence, key=lambda e: -e.score)
+    picked: list[Evidence] = []
+    if is_yes_no:
+        for sources in focus_sources:
+            best = next((e for e in ranked if e.source in sources and e not in picked), None)
+            if best is not None and len(picked) < max_quotes:
+                picked.append(best)
+        for e in ranked:
+            if len(picked) >= max_quotes:
+                break
+            if e not in picked and all(e.article_id != p.article_id for p in picked):
+                picked.append(e)
+    else:
+        picked = [e for e in ranked if contains_answer(e.text, short)][:1]
+    picked.sort(key=lambda e: e.n)
+    quotes = [
+        f"{e.source or 'An article'} ({e.published_at or 'undated'}): “{_quote(e.text, '' if is_yes_no else short)}” [{e.n}]"
+        for e in picked
+    ]
+    return short + ("\n" + "\n".join(quotes) if quotes else "")
+
+
+def is_refusal(text: str) -> bool:
+    return text.strip().lower().startswith("insufficient information")
+
+
+def clean_short(raw: str) -> str:
+    """The model's short answer line without chatter: first line, no "Answer:" prefix,
+    no trailing period, no wrapping quotes or markers."""
+    line = raw.strip().split("\n", 1)[0].strip()
+    line = re.sub(r"^(?:the\s+)?answer\s*(?:is)?\s*[:\-]?\s*", "", line, flags=re.I)
+    line = MARKER.sub("", line).strip().strip("\"“”'*").strip()
+    if is_refusal(line):
+        return REFUSAL
+    return line.rstrip(".").strip()

@@ -32,6 +32,8 @@ class Generator(Protocol):
 
     def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str: ...
 
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]: ...
+
     def stream(
         self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None
     ) -> Iterator[str]: ...
@@ -130,13 +132,7 @@ class LlamaGenerator:
                     f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; "
                     "lower evidence_tokens or raise n_ctx"
                 )
-            prev = list(self.llm._input_ids) if self.llm.n_tokens else []
-            same = 0
-            for a, b in zip(prev, tokens, strict=False):
-                if a != b:
-                    break
-                same += 1
-            self.last_prompt_tokens, self.last_cached_tokens = len(tokens), same
+            self.last_prompt_tokens, self.last_cached_tokens = len(tokens), self._shared_prefix(tokens)
             it = self.llm.create_completion(
                 tokens, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
                 repeat_penalty=1.0, stream=True, stop=stop or [], grammar=self._grammar(grammar) if grammar else None,
@@ -153,30 +149,37 @@ class LlamaGenerator:
         finally:
             self._gate.release()
 
-    def yes_no(self, prompt: str) -> tuple[float, float]:
-        """Log-probabilities of the next token being "Yes" and "No" (one forward pass)."""
+    def _shared_prefix(self, tokens: list[int]) -> int:
+        prev = list(self.llm._input_ids) if self.llm.n_tokens else []
+        same = 0
+        for a, b in zip(prev, tokens, strict=False):
+            if a != b:
+                break
+            same += 1
+        return same
+
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        """Log-probability that the answer starts with each option (its first token), from one
+        forward pass over the prompt. The KV cache keeps the shared prefix for the next call."""
         import numpy as np
 
         self._gate.acquire()
         try:
             tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-            prev = list(self.llm._input_ids) if self.llm.n_tokens else []
-            same = 0
-            for a, b in zip(prev, tokens, strict=False):
-                if a != b:
-                    break
-                same += 1
-            same = min(same, len(tokens) - 1)
+            if len(tokens) >= self.n_ctx:
+                raise ModelError(f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; lower evidence_tokens")
+            same = min(self._shared_prefix(tokens), len(tokens) - 1)
+            self.last_prompt_tokens, self.last_cached_tokens = len(tokens), same
             self.llm.n_tokens = same
             self.llm.eval(tokens[same:])
-            logits = np.asarray(self.llm.scores[self.llm.n_tokens - 1], dtype=np.float64)
+            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm._n_vocab,)).astype(np.float64)
             m = logits.max()
             logp = logits - (m + np.log(np.exp(logits - m).sum()))
-            yes = [self.llm.tokenize(w.encode(), add_bos=False) for w in ("Yes", " Yes")]
-            no = [self.llm.tokenize(w.encode(), add_bos=False) for w in ("No", " No")]
-            py = max(float(logp[t[0]]) for t in yes if t)
-            pn = max(float(logp[t[0]]) for t in no if t)
-            return py, pn
+            out = []
+            for opt in options:
+                ids = {self.llm.tokenize(v.encode("utf-8"), add_bos=False)[0] for v in (opt, " " + opt) if v.strip()}
+                out.append(float(max(logp[i] for i in ids)))
+            return out
         finally:
             self._gate.release()
 
@@ -198,11 +201,20 @@ class ScriptedGenerator:
     def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str:
         return f"<system>{system}</system><user>{user}</user><assistant>{assistant_prefix}"
 
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        """0 for the option the scripted reply starts with, -10 for the others."""
+        self.prompts.append(prompt)
+        text = (self.reply(prompt) if callable(self.reply) else str(self.reply)).strip().lower()
+        return [0.0 if text.startswith(o.lower()) else -10.0 for o in options]
+
     def stream(self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None) -> Iterator[str]:
         self._gate.acquire()
         try:
             self.prompts.append(prompt)
             text = self.reply(prompt) if callable(self.reply) else str(self.reply)
+            for s in stop or []:
+                if s in text:
+                    text = text[: text.index(s)]
             for i in range(0, len(text), 4):
                 yield text[i : i + 4]
         finally:

@@ -410,6 +410,13 @@ class Index:
             return np.zeros(self.n_chunks, dtype=np.float32)
         return np.asarray(self.bm25.get_scores(known), dtype=np.float32)
 
+    def has_word(self, word: str) -> bool:
+        """Does any chunk (or title) contain this word? (stemmed BM25 vocabulary lookup)"""
+        from rag.lexical import terms
+
+        ts = terms(word)
+        return all(t in self.bm25.vocab_dict for t in ts)  # stop words count as known
+
     def idf(self, terms: list[str]) -> dict[str, float]:
         """BM25's smoothed idf of each term over the chunks (document frequency from the BM25 index)."""
         indptr = self.bm25.scores["indptr"]

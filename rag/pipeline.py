@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.cite import REFUSAL, check_answer
+from rag.cite import REFUSAL, check_answer, clean_short, compose_extractive, is_refusal
 from rag.embed import Embedder, load_embedder
 from rag.evidence import format_evidence, select_evidence
 from rag.followup import Turn, rewrite
@@ -122,8 +122,9 @@ class Pipeline:
     def search(self, query: str, k: int | None = None, filters: Filters = Filters()) -> SearchResult:
         return self.retriever.search(query, k or self.settings.top_k, filters)
 
-    def evidence_for(self, query: str, hits: Sequence[Hit], count_tokens: Any) -> list[Evidence]:
-        return select_evidence(query, hits, count_tokens, self.settings.evidence_tokens, self.index.idf)
+    def evidence_for(self, query: str, hits: Sequence[Hit], count_tokens: Any, parsed: Any = None) -> list[Evidence]:
+        segments = [(m.sources, words) for m, words in parsed.segments()] if parsed is not None else []
+        return select_evidence(query, hits, count_tokens, self.settings.evidence_tokens, self.index.idf, segments)
 
     def stream(
         self, query: str, filters: Filters = Filters(), k: int | None = None, history: Sequence[Turn] = ()
@@ -143,10 +144,14 @@ class Pipeline:
             )  # fmt: skip
             return StreamEvent("answer", answer=ans, query=standalone, notes=notes)
 
-        if res.parsed.unknown_outlets:
-            names = ", ".join(res.parsed.unknown_outlets)
+        if res.parsed.unknown_outlets or res.parsed.unknown_names:
             yield StreamEvent("retrieval", hits=tuple(res.hits), query=standalone, notes=notes)
-            yield refuse(f"the question relies on {names}, which has no articles in this collection", res.hits)
+            if res.parsed.unknown_outlets:
+                names = ", ".join(res.parsed.unknown_outlets)
+                yield refuse(f"the question relies on {names}, which has no articles in this collection", res.hits)
+            else:
+                names = ", ".join(f"'{n}'" for n in res.parsed.unknown_names)
+                yield refuse(f"the question is about {names}, which no article in this collection mentions", res.hits)
             return
         if not res.hits:
             yield StreamEvent("retrieval", query=standalone, notes=notes)
@@ -156,31 +161,49 @@ class Pipeline:
         # sources first: the user sees them while the model loads and reads
         yield StreamEvent("retrieval", hits=tuple(res.hits), query=standalone, notes=notes)
         gen = self.generator
-        evidence = self.evidence_for(standalone, res.hits, gen.count_tokens)
+        evidence = self.evidence_for(standalone, res.hits, gen.count_tokens, res.parsed)
         timings["evidence_s"] = time.perf_counter() - t0 - timings["retrieve_s"]
         yield StreamEvent("retrieval", hits=tuple(res.hits), evidence=tuple(evidence), query=standalone, notes=notes)
         if not evidence:
             yield refuse("the retrieved passages contain no usable sentences", res.hits)
             return
 
-        prompt = build_prompt(standalone, format_evidence(evidence))
+        style = self.settings.answer_style
+        prompt = build_prompt(standalone, format_evidence(evidence), style=style)
         text = gen.chat_prompt(prompt.system, prompt.user)
-        raw_parts: list[str] = []
         t_gen = time.perf_counter()
-        for piece in gen.stream(text, self.settings.max_answer_tokens, prompt.grammar):
-            if not raw_parts:
-                timings["first_token_s"] = time.perf_counter() - t0
-            raw_parts.append(piece)
-            yield StreamEvent("token", text=piece)
-        raw = "".join(raw_parts)
+        raw_parts: list[str] = []
+        if style == "extractive" and prompt.form == "yesno":
+            # one forward pass: the model's Yes/No, read off its first-token probabilities
+            lp_yes, lp_no = gen.first_token_logprobs(text, ["Yes", "No"])
+            short = "Yes" if lp_yes + self.settings.yes_bias >= lp_no else "No"
+            timings["first_token_s"] = time.perf_counter() - t0
+            yield StreamEvent("token", text=short)
+            raw_parts.append(f"log P(first token): Yes {lp_yes:.3f}, No {lp_no:.3f}")
+            raw = compose_extractive(short, evidence, [m.sources for m in res.parsed.outlets])
+            yield StreamEvent("token", text=raw[len(short) :])
+        else:
+            limit = 24 if style == "extractive" else self.settings.max_answer_tokens
+            stop = ["\n"] if style == "extractive" else None
+            for piece in gen.stream(text, limit, prompt.grammar, stop):
+                if not raw_parts:
+                    timings["first_token_s"] = time.perf_counter() - t0
+                raw_parts.append(piece)
+                yield StreamEvent("token", text=piece)
+            raw = "".join(raw_parts).strip()
+            if style == "extractive":
+                short = clean_short(raw)
+                raw = REFUSAL if not short or is_refusal(short) else compose_extractive(short, evidence)
+                if raw != short:
+                    yield StreamEvent("token", text=raw[len(short) :] if raw.startswith(short) else "")
         timings["generate_s"] = time.perf_counter() - t_gen
         timings.setdefault("first_token_s", time.perf_counter() - t0)
-        checked = check_answer(raw, evidence, standalone, embed=self._embed_many)
+        checked = check_answer(raw, evidence, standalone)
         timings["total_s"] = time.perf_counter() - t0
         ans = Answer(
             query=query, answer=checked.text, refused=checked.refused, short=checked.short, reason=checked.reason,
             sentences=checked.sentences, citations=checked.citations, evidence=tuple(evidence), hits=tuple(res.hits),
-            timings=timings, model=getattr(gen, "name", ""), rewritten_query=standalone, raw=raw,
+            timings=timings, model=getattr(gen, "name", ""), rewritten_query=standalone, raw="".join(raw_parts) or raw,
         )  # fmt: skip
         yield StreamEvent("answer", answer=ans, query=standalone, notes=notes)
 

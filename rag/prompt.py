@@ -1,10 +1,19 @@
 """Prompt templates (constants) and the question-form classifier.
 
-The system message is identical for every question, so llama.cpp reuses its cached
-prefix. The variable part (evidence, then the question) comes next, and the short
-form-specific instruction comes *last*, where small models follow it best. A GBNF
-grammar per form makes the output shape reliable: a first line with the short
-answer, then one or two sentences ending in citation markers.
+Two answer styles share one evidence block and one question line:
+
+* ``extractive`` (default, for small models): the model only *decides*. For a Yes/No
+  question it reads the prompt once and the pipeline compares the probabilities of
+  "Yes" and "No" as its first token; for other questions it writes the short answer
+  (a name, number or date) and stops at the end of the line. The pipeline then quotes
+  the evidence sentences that support the decision, with their citations.
+* ``generative`` (for bigger models): the model writes the short answer and one or
+  two sentences ending in citation markers, shaped by a GBNF grammar; ``rag.cite``
+  checks every sentence.
+
+All instructions live in the system message, which is identical for every question,
+so llama.cpp keeps it in its cache; the variable part (evidence, then the question)
+follows, and a short cue comes *last*, where small models follow it best.
 """
 
 from __future__ import annotations
@@ -13,19 +22,23 @@ import re
 from dataclasses import dataclass
 
 SYSTEM = (
-    "You answer questions about news articles. Use only the numbered passages you are given, "
-    "never outside knowledge. Passages come from articles whose outlet and publication date are "
-    "shown above them. Be brief and exact."
+    "You answer questions about news articles using only the numbered passages given with the "
+    "question, never outside knowledge. Each passage shows its outlet and publication date. "
+    "Answer Yes/No questions with Yes or No. Answer other questions with only the name, number or "
+    "date asked for, in a few words. If the passages do not contain the answer, say: "
+    "Insufficient information."
 )
 
-USER = "Passages:\n{evidence}\n\nQuestion: {question}\n\n{instruction}"
+USER = "Passages:\n{evidence}\n\nQuestion: {question}\n{instruction}"
 
 INSTRUCTIONS = {
-    "yesno": (
+    ("extractive", "yesno"): "Answer Yes or No.",
+    ("extractive", "open"): "Answer in a few words.",
+    ("generative", "yesno"): (
         "Answer Yes or No on the first line. On the second line write one sentence that says why, "
         "ending with the numbers of the passages it uses, like [1] or [2][3]."
     ),
-    "open": (
+    ("generative", "open"): (
         "On the first line write only the answer: a name, a number or a date. On the second line "
         "write one sentence that supports it, ending with the numbers of the passages it uses, like "
         "[1] or [2][3]. If the passages do not contain the answer, write only: Insufficient information."
@@ -69,10 +82,12 @@ class Prompt:
     system: str
     user: str
     form: str
-    grammar: str
+    style: str
+    grammar: str | None
 
 
-def build_prompt(question: str, evidence_block: str, form: str | None = None) -> Prompt:
+def build_prompt(question: str, evidence_block: str, form: str | None = None, style: str = "extractive") -> Prompt:
+    """The prompt for one question; ``style`` is 'extractive' or 'generative' (see above)."""
     form = form or question_form(question)
-    user = USER.format(evidence=evidence_block, question=" ".join(question.split()), instruction=INSTRUCTIONS[form])
-    return Prompt(SYSTEM, user, form, GRAMMARS[form])
+    user = USER.format(evidence=evidence_block, question=" ".join(question.split()), instruction=INSTRUCTIONS[style, form])
+    return Prompt(SYSTEM, user, form, style, GRAMMARS[form] if style == "generative" else None)

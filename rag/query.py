@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -88,6 +88,7 @@ class ParsedQuery:
     outlets: tuple[OutletMention, ...] = ()
     dates: tuple[DateRange, ...] = ()
     unknown_outlets: tuple[str, ...] = ()
+    unknown_names: tuple[str, ...] = ()  # multi-word names with a word found in no indexed article
 
     def segments(self) -> list[tuple[OutletMention, str]]:
         """Each outlet mention with the words of the question that belong to it.
@@ -253,11 +254,41 @@ def parse_dates(text: str, as_of: date) -> list[DateRange]:
     return out
 
 
-def parse_query(text: str, matcher: OutletMatcher, as_of: date) -> ParsedQuery:
+_NAME_WORD = r"[A-Z][\w.-]*\w"
+_NAME = re.compile(rf"(?<![\w'’])({_NAME_WORD}(?:[ ](?:of |de |van |von |the )?{_NAME_WORD})+)(?!\w)")
+_NAME_STOP = {"The", "A", "An", "In", "On", "Considering", "Which", "What", "Who", "Does", "Did", "Is", "Was",
+              "After", "Before", "Between", "Has", "Have", "Were", "Do", "Are", "Both", "According"}  # fmt: skip
+
+
+def names(text: str, outlets: list[OutletMention]) -> list[str]:
+    """Multi-word proper names in ``text`` (outlet mentions, possessives and quotes end a name)."""
+    for m in sorted(outlets, key=lambda m: -m.start):
+        text = text[: m.start] + " , " + text[m.end :]
+    text = re.sub(r"[’']s?\b", " , ", text)
+    text = re.sub(r"[\"“”‘]|\band\b|&", " , ", text)
+    out = []
+    for m in _NAME.finditer(text):
+        words = m.group(1).split()
+        while words and words[0] in _NAME_STOP:
+            words = words[1:]
+        if len(words) >= 2:
+            out.append(" ".join(words))
+    return list(dict.fromkeys(out))
+
+
+def parse_query(text: str, matcher: OutletMatcher, as_of: date, known_word: Callable[[str], bool] | None = None) -> ParsedQuery:
+    """Outlets, dates, unknown outlets and (given ``known_word``, which says whether a word
+    occurs anywhere in the index) names with a word that no indexed article contains."""
     outlets = matcher.find(text)
+    unknown_names: list[str] = []
+    if known_word is not None:
+        for n in names(text, outlets):
+            if any(len(w) >= 4 and not known_word(w) for w in re.findall(r"\w+", n)):
+                unknown_names.append(n)
     return ParsedQuery(
         text=text,
         outlets=tuple(outlets),
         dates=tuple(parse_dates(text, as_of)),
         unknown_outlets=tuple(matcher.unknown(text, outlets)),
+        unknown_names=tuple(unknown_names),
     )

@@ -143,7 +143,7 @@ class Retriever:
 
     # ------------------------------------------------------------------ search
     def parse(self, query: str) -> ParsedQuery:
-        return parse_query(query, self.matcher, self.as_of)
+        return parse_query(query, self.matcher, self.as_of, self.index.has_word)
 
     def _sub_bm25(self, text: str, scope: np.ndarray | None, mask: np.ndarray | None) -> np.ndarray:
         bm = self.index.bm25_scores(terms(text)) if self.params.use_bm25 else np.zeros(self.index.n_chunks, np.float32)
@@ -182,8 +182,8 @@ class Retriever:
         p = self.params
         notes: list[str] = []
         parsed = self.parse(query) if p.understand else ParsedQuery(query)
-        if parsed.unknown_outlets:
-            notes.append("not in the index: " + ", ".join(parsed.unknown_outlets))
+        if parsed.unknown_outlets or parsed.unknown_names:
+            notes.append("not in the index: " + ", ".join(parsed.unknown_outlets + parsed.unknown_names))
         mask = self._filter_mask(filters, notes)
         if mask is not None and not mask.any():
             return SearchResult([], parsed, notes, time.perf_counter() - t0)

@@ -77,7 +77,14 @@ class Settings(BaseSettings):
     )
     n_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = number of CPU cores.")
     n_ctx: int = Field(2048, ge=512, description="llama.cpp context window in tokens.")
-    evidence_tokens: int = Field(400, ge=50, description="Token budget for the evidence in the prompt.")
+    evidence_tokens: int = Field(200, ge=50, description="Token budget for the evidence in the prompt (the model's tokenizer).")
+    answer_style: str = Field(
+        "extractive",
+        description="'extractive': the model decides (Yes/No from its first-token probabilities, or a short "
+        "answer) and the answer quotes the evidence; 'generative': the model writes the explanation with "
+        "citation markers (better with bigger models).",
+    )
+    yes_bias: float = Field(1.0, description="Added to log P(Yes) before comparing with log P(No) (extractive style); tuned on a dev split, see README.")
     max_answer_tokens: int = Field(96, ge=8, description="Most tokens the model may generate.")
     seed: int = Field(0, description="Sampling seed (decoding is greedy; kept for determinism).")
     request_timeout: float = Field(120.0, gt=0, description="Seconds a request waits for the busy model.")
@@ -87,6 +94,13 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=0, le=65535, description="Port of the chat page.")
     auth: str = Field("", description="'user:password' to require a login on the chat page.")
     max_concurrency: int = Field(4, ge=1, description="Requests queued for the model before 'busy'.")
+
+    @field_validator("answer_style")
+    @classmethod
+    def _answer_style(cls, v: str) -> str:
+        if v not in {"extractive", "generative"}:
+            raise ValueError("must be 'extractive' or 'generative'")
+        return v
 
     @field_validator("index_type")
     @classmethod

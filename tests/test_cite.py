@@ -79,3 +79,51 @@ def test_short_answer_must_appear_in_cited_evidence() -> None:
 def test_model_refusal_is_passed_through() -> None:
     r = check_answer("Insufficient information.", EVIDENCE)
     assert r.refused and r.text.startswith("Insufficient information.")
+
+
+def test_compose_extractive_yes_no_quotes_each_named_outlet() -> None:
+    from rag.cite import compose_extractive
+
+    ev = [
+        Evidence(1, "c1", "a1", "Fine", "The Ledger", "2023-10-03", "The board fined Quillon Systems $48 million.", 0, 45, score=0.9),
+        Evidence(2, "c2", "a1", "Fine", "The Ledger", "2023-10-03", "Quillon said it would appeal.", 46, 75, score=0.5),
+        Evidence(3, "c3", "a2", "Appeal", "Harbor Daily", "2023-12-13", "The tribunal upheld the fine in December.", 0, 41, score=0.7),
+    ]
+    raw = compose_extractive("Yes", ev, [("Harbor Daily",), ("The Ledger",)])
+    short, _, rest = raw.partition("\n")
+    assert short == "Yes"
+    assert rest.splitlines() == [
+        "The Ledger (2023-10-03): “The board fined Quillon Systems $48 million.” [1]",
+        "Harbor Daily (2023-12-13): “The tribunal upheld the fine in December.” [3]",
+    ]
+    checked = check_answer(raw, ev)
+    assert not checked.refused and [c.n for c in checked.citations] == [1, 3]
+    assert all(s.supported for s in checked.sentences)
+
+
+def test_compose_extractive_open_answer_quotes_a_sentence_that_contains_it() -> None:
+    from rag.cite import compose_extractive
+
+    raw = compose_extractive("Quillon Systems", EVIDENCE)
+    assert raw.startswith("Quillon Systems\nThe Ledger (2023-10-03): “The National Privacy Board fined Quillon Systems")
+    assert raw.rstrip().endswith("[1]")
+    assert not check_answer(raw, EVIDENCE).refused
+    # an answer found in no passage has nothing to quote, so the check refuses it
+    assert compose_extractive("Kestrel Mobility", EVIDENCE) == "Kestrel Mobility"
+    assert check_answer("Kestrel Mobility", EVIDENCE).refused
+
+
+def test_long_quotes_are_cut_around_the_answer() -> None:
+    from rag.cite import _quote
+
+    text = " ".join(f"w{i}" for i in range(60)) + " Quillon paid."
+    q = _quote(text, "Quillon", max_words=10)
+    assert q.startswith("…") and "Quillon" in q and len(q.replace("…", " ").split()) <= 10
+
+
+def test_clean_short() -> None:
+    from rag.cite import clean_short
+
+    assert clean_short("Answer: Sam Bankman-Fried.\nmore") == "Sam Bankman-Fried"
+    assert clean_short('"OpenAI" [2]') == "OpenAI"
+    assert clean_short("Insufficient information. The passages...") == "Insufficient information."
