@@ -283,6 +283,8 @@ def compose_extractive(
                 picked.append(e)
     else:
         picked = [e for e in ranked if contains_answer(e.text, short)][:1]
+        if not picked:  # named only in an article's title: quote that article's best sentence
+            picked = [e for e in ranked if contains_answer(e.title, short)][:1]
     picked.sort(key=lambda e: e.n)
     quotes = [
         f"{e.source or 'An article'} ({e.published_at or 'undated'}): “{_quote(e.text, '' if is_yes_no else short)}” [{e.n}]"
@@ -304,3 +306,71 @@ def clean_short(raw: str) -> str:
     if is_refusal(line):
         return REFUSAL
     return line.rstrip(".").strip()
+
+
+_CAND = re.compile(r"[A-Z][\w&.'’-]*(?:\s+(?:(?:of|the|de|van|von|del|la)\s+)?[A-Z][\w&.'’-]*)*")
+_CAND_STOP = _COMMON_CAPS | {
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "Mr", "Mrs", "Ms", "Dr", "Is", "Was", "Are", "Will", "Can", "Do", "Does", "Did", "Has", "Have", "Why", "How",
+}  # fmt: skip
+
+
+_ROLES = {"CEO", "Chief", "President", "Senator", "Sen", "Rep", "Judge", "Prosecutor", "Minister", "Coach", "Dr",
+          "Mr", "Mrs", "Ms", "Sir", "Governor", "Gov", "Chairman", "Founder", "Director", "Professor", "Prof", "Attorney"}  # fmt: skip
+
+
+def _clean_name(name: str) -> str:
+    name = re.split(r"['’]s\s", name)[-1]  # "OpenAI's ChatGPT" -> "ChatGPT"
+    words = re.sub(r"['’]s?$", "", name.strip(" .,:;'’\"")).split()
+    while words and (words[0] in _CAND_STOP or (words[0].rstrip(".") in _ROLES and len(words) > 1)):
+        words = words[1:]
+    return " ".join(words).rstrip(".,:;").strip()
+
+
+def candidate_names(evidence: Sequence[Evidence], question: str, exclude: Sequence[str] = ()) -> list[tuple[str, int]]:
+    """Names the answer to a wh-question may be: capitalised word runs in the evidence and
+    article titles, minus names the question already states (unless it offers alternatives
+    with "or") and outlet names; a surname is folded into the full name it ends ("Bankman-Fried"
+    into "Sam Bankman-Fried"). Ordered by how many articles mention them, then how often."""
+    q_low = question.lower()
+    offers_choice = bool(re.search(r"\bor\b", q_low))
+    banned = {x.lower() for x in exclude}
+    counts: dict[str, int] = {}
+    articles: dict[str, set[str]] = {}
+    for e in evidence:
+        for text in (e.text, e.title):
+            for m in _CAND.finditer(text):
+                n = _clean_name(m.group())
+                if len(n) < 2 or n.lower() in banned or (not offers_choice and n.lower() in q_low):
+                    continue
+                counts[n] = counts.get(n, 0) + 1
+                articles.setdefault(n, set()).add(e.article_id)
+    # a surname folds into the person's full name ("Bankman-Fried" -> "Sam Bankman-Fried")
+    people = [n for n in sorted(counts, key=len, reverse=True) if 2 <= len(n.split()) <= 3 and len(set(n.split())) == len(n.split())]
+    for short in sorted(counts, key=len):
+        longer = next((n for n in people if n != short and n.endswith(" " + short)), None)
+        if longer is not None and short in counts:
+            counts[longer] += counts.pop(short)
+            articles[longer] |= articles.pop(short)
+    ranked = sorted(counts, key=lambda n: (-len(articles[n]), -counts[n], n))
+    return [(n, len(articles[n])) for n in ranked]
+
+
+def ground_name(answer: str, candidates: Sequence[str], evidence: Sequence[Evidence] = ()) -> str | None:
+    """The candidate the model's answer names: equal, or the full name whose tail it is
+    (a person's name of 2-3 distinct words that a passage states in full)."""
+    a = answer.lower().strip()
+    for c in candidates:
+        if c.lower() == a:
+            return c
+    for c in candidates:
+        words = c.split()
+        if (
+            c.lower().endswith(" " + a)
+            and 2 <= len(words) <= 3
+            and len(set(words)) == len(words)
+            and any(c.lower() in " ".join(e.text.lower().split()) for e in evidence)
+        ):
+            return c
+    return None

@@ -11,11 +11,12 @@ about evidence or citations.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,8 +35,10 @@ class Generator(Protocol):
 
     def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]: ...
 
+    def continuation_logprobs(self, prompt: str, options: list[str]) -> list[float]: ...
+
     def stream(
-        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
     ) -> Iterator[str]: ...
 
 
@@ -122,7 +125,17 @@ class LlamaGenerator:
             self._grammars[gbnf] = LlamaGrammar.from_string(gbnf, verbose=False)
         return self._grammars[gbnf]
 
-    def stream(self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None) -> Iterator[str]:
+    def _word_ids(self, words: Sequence[str]) -> set[int]:
+        ids: set[int] = set()
+        for w in words:
+            for v in (w, " " + w, w.lower(), " " + w.lower()):
+                ids.add(self.llm.tokenize(v.encode("utf-8"), add_bos=False)[0])
+        return ids
+
+    def stream(
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
+    ) -> Iterator[str]:
+        """Greedy completion, streamed. ``ban``: words whose first token may not be generated."""
         self._gate.acquire()
         try:
             tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
@@ -136,6 +149,7 @@ class LlamaGenerator:
             it = self.llm.create_completion(
                 tokens, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
                 repeat_penalty=1.0, stream=True, stop=stop or [], grammar=self._grammar(grammar) if grammar else None,
+                logit_bias={i: -100.0 for i in self._word_ids(ban)} or None,
             )  # fmt: skip
             try:
                 for part in it:
@@ -184,6 +198,41 @@ class LlamaGenerator:
             self._gate.release()
 
 
+    def continuation_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        """log P(option | prompt) for each option: the prompt is read once, then each option's
+        tokens are scored one at a time from the cached prompt state."""
+        import numpy as np
+
+        def logp() -> np.ndarray:
+            x = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm._n_vocab,)).astype(np.float64)
+            m = x.max()
+            return x - (m + np.log(np.exp(x - m).sum()))
+
+        self._gate.acquire()
+        try:
+            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+            if len(tokens) + 16 >= self.n_ctx:
+                raise ModelError(f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; lower evidence_tokens")
+            same = min(self._shared_prefix(tokens), len(tokens) - 1)
+            self.llm.n_tokens = same
+            self.llm.eval(tokens[same:])
+            first = logp()
+            base = self.llm.n_tokens
+            out = []
+            for opt in options:
+                ids = self.llm.tokenize(opt.encode("utf-8"), add_bos=False)[:12]
+                total = float(first[ids[0]]) if ids else -1e9
+                self.llm.n_tokens = base
+                for prev, nxt in itertools.pairwise(ids):
+                    self.llm.eval([prev])
+                    total += float(logp()[nxt])
+                out.append(total)
+            self.llm.n_tokens = base
+            return out
+        finally:
+            self._gate.release()
+
+
 class ScriptedGenerator:
     """A fake generator for unit tests: replies from a function of the prompt."""
 
@@ -207,7 +256,14 @@ class ScriptedGenerator:
         text = (self.reply(prompt) if callable(self.reply) else str(self.reply)).strip().lower()
         return [0.0 if text.startswith(o.lower()) else -10.0 for o in options]
 
-    def stream(self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None) -> Iterator[str]:
+    def continuation_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        """0 for options the scripted reply starts with, -10 otherwise."""
+        text = (self.reply(prompt) if callable(self.reply) else str(self.reply)).strip().lower()
+        return [0.0 if text.startswith(o.lower()) else -10.0 for o in options]
+
+    def stream(
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
+    ) -> Iterator[str]:
         self._gate.acquire()
         try:
             self.prompts.append(prompt)

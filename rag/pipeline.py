@@ -16,6 +16,7 @@ is refused after it.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -25,7 +26,16 @@ from typing import Any
 
 import numpy as np
 
-from rag.cite import REFUSAL, check_answer, clean_short, compose_extractive, is_refusal
+from rag.cite import (
+    REFUSAL,
+    candidate_names,
+    check_answer,
+    clean_short,
+    compose_extractive,
+    contains_answer,
+    ground_name,
+    is_refusal,
+)
 from rag.embed import Embedder, load_embedder
 from rag.evidence import format_evidence, select_evidence
 from rag.followup import Turn, rewrite
@@ -185,14 +195,15 @@ class Pipeline:
         else:
             limit = 24 if style == "extractive" else self.settings.max_answer_tokens
             stop = ["\n"] if style == "extractive" else None
-            for piece in gen.stream(text, limit, prompt.grammar, stop):
+            ban = ["Yes", "No"] if style == "extractive" else []  # a wh-question is not answered by Yes/No
+            for piece in gen.stream(text, limit, prompt.grammar, stop, ban):
                 if not raw_parts:
                     timings["first_token_s"] = time.perf_counter() - t0
                 raw_parts.append(piece)
                 yield StreamEvent("token", text=piece)
             raw = "".join(raw_parts).strip()
             if style == "extractive":
-                short = clean_short(raw)
+                short = self._ground_open(clean_short(raw), evidence, standalone, text, gen)
                 raw = REFUSAL if not short or is_refusal(short) else compose_extractive(short, evidence)
                 if raw != short:
                     yield StreamEvent("token", text=raw[len(short) :] if raw.startswith(short) else "")
@@ -206,6 +217,25 @@ class Pipeline:
             timings=timings, model=getattr(gen, "name", ""), rewritten_query=standalone, raw="".join(raw_parts) or raw,
         )  # fmt: skip
         yield StreamEvent("answer", answer=ans, query=standalone, notes=notes)
+
+    def _ground_open(self, short: str, evidence: Sequence[Evidence], question: str, prompt: str, gen: Any) -> str:
+        """Tie the model's short answer to a name in the evidence: expand a surname to the full
+        name the articles use; if the answer appears in no passage, let the model choose among
+        the names the passages do mention (its likelihood of each, plus how many articles
+        mention it)."""
+        if not short or is_refusal(short):
+            return short
+        cands = candidate_names(evidence, question, self.retriever.sources)
+        named = ground_name(short, [c for c, _ in cands], evidence)
+        if named:
+            return named
+        if any(contains_answer(e.text, short) or contains_answer(e.title, short) for e in evidence) or not cands:
+            return short
+        top = cands[: self.settings.answer_candidates]
+        scores = gen.continuation_logprobs(prompt, [c for c, _ in top])
+        # the model's likelihood, plus a prior for names several articles mention
+        best = max(zip(scores, top, strict=True), key=lambda x: x[0] + math.log(x[1][1]))
+        return best[1][0]
 
     def _embed_many(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed_documents(texts)

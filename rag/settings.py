@@ -84,6 +84,7 @@ class Settings(BaseSettings):
         "answer) and the answer quotes the evidence; 'generative': the model writes the explanation with "
         "citation markers (better with bigger models).",
     )
+    answer_candidates: int = Field(6, ge=1, description="Names from the evidence the model chooses among when its own short answer is in no passage.")
     yes_bias: float = Field(1.0, description="Added to log P(Yes) before comparing with log P(No) (extractive style); tuned on a dev split, see README.")
     max_answer_tokens: int = Field(96, ge=8, description="Most tokens the model may generate.")
     seed: int = Field(0, description="Sampling seed (decoding is greedy; kept for determinism).")

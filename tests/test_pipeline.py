@@ -76,11 +76,15 @@ def test_unknown_outlet_is_refused_before_the_model_runs(hash_index: Path) -> No
     assert gen.prompts == []
 
 
-def test_answer_not_found_in_evidence_is_refused(hash_index: Path) -> None:
-    pipe, _ = make(hash_index, "Globex Corporation")
+def test_answer_found_in_no_passage_is_replaced_by_a_name_the_passages_contain(hash_index: Path) -> None:
+    def reply(prompt: str) -> str:  # free answer: a name in no passage; among the candidates: Quillon
+        return "Globex Corporation" if "Quillon Systems" not in prompt[-40:] else "Quillon Systems"
+
+    pipe, gen = make(hash_index, reply)
     ans = pipe.answer("Which company did the National Privacy Board fine?")
-    assert ans.refused and "Globex" in ans.reason
-    assert ans.answer.startswith("Insufficient information.")
+    assert "Globex" not in ans.answer
+    assert not ans.refused and ans.citations
+    assert all(ans.short.lower() in c.quote.lower() or ans.short.lower() in c.title.lower() for c in ans.citations)
 
 
 def test_model_refusal_passes_through(hash_index: Path) -> None:
