@@ -179,8 +179,7 @@ class Pipeline:
             return
 
         style = self.settings.answer_style
-        prompt = build_prompt(standalone, format_evidence(evidence), style=style)
-        text = gen.chat_prompt(prompt.system, prompt.user)
+        prompt, text, evidence = self._fit_prompt(gen, standalone, evidence, style)
         t_gen = time.perf_counter()
         raw_parts: list[str] = []
         if style == "extractive" and prompt.form == "yesno":
@@ -217,6 +216,24 @@ class Pipeline:
             timings=timings, model=getattr(gen, "name", ""), rewritten_query=standalone, raw="".join(raw_parts) or raw,
         )  # fmt: skip
         yield StreamEvent("answer", answer=ans, query=standalone, notes=notes)
+
+    def _fit_prompt(self, gen: Any, question: str, evidence: list[Evidence], style: str) -> tuple[Any, str, list[Evidence]]:
+        """The prompt, shrunk until it fits the model's context with room for the answer:
+        the last passages go first, then (for an absurdly long question) its tail."""
+        n_ctx = getattr(gen, "n_ctx", None)
+        room = self.settings.max_answer_tokens + 8
+        while True:
+            prompt = build_prompt(question, format_evidence(evidence), style=style)
+            text = gen.chat_prompt(prompt.system, prompt.user)
+            if n_ctx is None or gen.count_tokens(text) + room <= n_ctx:
+                return prompt, text, evidence
+            if len(evidence) > 1:
+                evidence = evidence[:-1]
+                continue
+            words = question.split()
+            if len(words) <= 8:
+                return prompt, text, evidence  # nothing left to cut; the generator reports the overflow
+            question = " ".join(words[: len(words) // 2]) + " …"
 
     def _ground_open(self, short: str, evidence: Sequence[Evidence], question: str, prompt: str, gen: Any) -> str:
         """Tie the model's short answer to a name in the evidence: expand a surname to the full

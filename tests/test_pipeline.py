@@ -80,7 +80,7 @@ def test_answer_found_in_no_passage_is_replaced_by_a_name_the_passages_contain(h
     def reply(prompt: str) -> str:  # free answer: a name in no passage; among the candidates: Quillon
         return "Globex Corporation" if "Quillon Systems" not in prompt[-40:] else "Quillon Systems"
 
-    pipe, gen = make(hash_index, reply)
+    pipe, _ = make(hash_index, reply)
     ans = pipe.answer("Which company did the National Privacy Board fine?")
     assert "Globex" not in ans.answer
     assert not ans.refused and ans.citations
@@ -173,3 +173,12 @@ def test_default_model_answers_a_seed_question(small_index: Path, real_embedder)
     assert not ans.refused, ans.reason
     assert "north korea" in ans.short.lower()
     assert ans.citations and all(c.supported for c in ans.citations)
+
+
+def test_context_overflow_shrinks_the_prompt_instead_of_crashing(hash_index: Path) -> None:
+    pipe, gen = make(hash_index, "Quillon Systems", evidence_tokens=2000, max_answer_tokens=64)
+    gen.n_ctx = 300  # a tiny context window: ~4 characters per token in the scripted tokenizer
+    long_q = "Which company did the National Privacy Board fine? " + "Please explain in detail. " * 200
+    ans = pipe.answer(long_q)
+    assert gen.count_tokens(gen.prompts[-1]) + 64 <= 300
+    assert ans.evidence  # at least one passage survived

