@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from rag.chunk import chunk_article
 from rag.embed import Embedder
 from rag.errors import IndexMismatch, IndexNotFound, rebuild_hint
 from rag.index import choose_index_type, open_index, write_index, writer_lock
-from rag.ingest import load_corpus
+from rag.ingest import IngestReport, load_corpus
 from rag.types import Article, Chunk
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ class BuildOptions:
     index_type: str = "auto"
     hnsw_threshold: int = 200_000
     skip_bad: bool = False
-    progress: bool = True
+    progress: bool = True  # tqdm bars on stderr
+    # called as on_progress(stage, done, total) for "chunking", "embedding" and "writing" (for UIs)
+    on_progress: Callable[[str, int, int], None] | None = None
 
 
 def chunker_meta(embedder: Embedder, opts: BuildOptions) -> dict[str, Any]:
@@ -67,11 +69,31 @@ def chunker_meta(embedder: Embedder, opts: BuildOptions) -> dict[str, Any]:
     return {"splitter": "blingfire", "max_tokens": max_tokens, "overlap": opts.overlap, "tokenizer": "embedder"}
 
 
-def _chunk_all(articles: Sequence[Article], embedder: Embedder, meta: dict[str, Any], progress: bool) -> list[Chunk]:
+EMBED_SLICE = 512  # texts per embedding call when a progress callback wants updates
+
+
+def _chunk_all(articles: Sequence[Article], embedder: Embedder, meta: dict[str, Any], opts: BuildOptions) -> list[Chunk]:
     chunks: list[Chunk] = []
-    for a in tqdm(articles, desc="chunking", unit="article", disable=not progress or len(articles) < 2):
+    for i, a in enumerate(tqdm(articles, desc="chunking", unit="article", disable=not opts.progress or len(articles) < 2)):
         chunks.extend(chunk_article(a, embedder.count_tokens, embedder.token_offsets, meta["max_tokens"], meta["overlap"]))
+        if opts.on_progress:
+            opts.on_progress("chunking", i + 1, len(articles))
     return chunks
+
+
+def _embed_all(chunks: Sequence[Chunk], embedder: Embedder, opts: BuildOptions) -> np.ndarray:
+    texts = [c.text for c in chunks]
+    if opts.on_progress is None or len(texts) <= EMBED_SLICE:
+        out = embedder.embed_documents(texts, progress=opts.progress)
+    else:
+        parts = []
+        for i in range(0, len(texts), EMBED_SLICE):
+            parts.append(embedder.embed_documents(texts[i : i + EMBED_SLICE], progress=opts.progress))
+            opts.on_progress("embedding", min(i + EMBED_SLICE, len(texts)), len(texts))
+        out = np.vstack(parts)
+    if opts.on_progress:
+        opts.on_progress("writing", 0, 1)
+    return out
 
 
 def _meta(embedder: Embedder, cmeta: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -83,16 +105,21 @@ def _meta(embedder: Embedder, cmeta: dict[str, Any], extra: dict[str, Any]) -> d
 
 
 def build_index(
-    corpus: Sequence[str | Path], index_dir: str | Path, embedder: Embedder, opts: BuildOptions = BuildOptions()
+    corpus: Sequence[str | Path],
+    index_dir: str | Path,
+    embedder: Embedder,
+    opts: BuildOptions = BuildOptions(),
+    report: IngestReport | None = None,
 ) -> BuildResult:
-    """Full build: read, chunk and embed everything, then switch to the new version."""
+    """Full build: read, chunk and embed everything, then switch to the new version.
+    ``report``: the corpus already read by the caller (it is read here otherwise)."""
     t0 = time.perf_counter()
     index_dir = Path(index_dir)
-    report = load_corpus(corpus, skip_bad=opts.skip_bad)
+    report = report or load_corpus(corpus, skip_bad=opts.skip_bad)
     with writer_lock(index_dir):
         cmeta = chunker_meta(embedder, opts)
-        chunks = _chunk_all(report.articles, embedder, cmeta, opts.progress)
-        vectors = embedder.embed_documents([c.text for c in chunks], progress=opts.progress)
+        chunks = _chunk_all(report.articles, embedder, cmeta, opts)
+        vectors = _embed_all(chunks, embedder, opts)
         itype = choose_index_type(opts.index_type, len(chunks), opts.hnsw_threshold)
         seconds = time.perf_counter() - t0
         manifest = write_index(
@@ -107,7 +134,11 @@ def build_index(
 
 
 def update_index(
-    corpus: Sequence[str | Path], index_dir: str | Path, embedder: Embedder, opts: BuildOptions = BuildOptions()
+    corpus: Sequence[str | Path],
+    index_dir: str | Path,
+    embedder: Embedder,
+    opts: BuildOptions = BuildOptions(),
+    report: IngestReport | None = None,
 ) -> BuildResult:
     """Incremental update: embed only new or changed articles; drop articles gone from ``corpus``."""
     t0 = time.perf_counter()
@@ -116,7 +147,7 @@ def update_index(
         old = open_index(index_dir, embedder_id=None)
     except IndexNotFound:
         log.info("no index in %s yet: doing a full build", index_dir)
-        return build_index(corpus, index_dir, embedder, opts)
+        return build_index(corpus, index_dir, embedder, opts, report)
     try:
         if old.embedder_id != embedder.model_id:
             raise IndexMismatch(
@@ -129,7 +160,7 @@ def update_index(
                 f"{index_dir}: chunker settings differ from the index's ({old.manifest['chunker']} vs {cmeta}); "
                 f"{rebuild_hint(str(index_dir))}"
             )
-        report = load_corpus(corpus, skip_bad=opts.skip_bad)
+        report = report or load_corpus(corpus, skip_bad=opts.skip_bad)
         with writer_lock(index_dir):
             old_articles = {a.article_id: a for a in old.iter_articles()}
             new_articles = report.articles
@@ -150,8 +181,8 @@ def update_index(
             all_vecs = old.all_vectors()
             kept_rows = [r for r, aid in enumerate(old.row_article) if aid in keep_ids]
             kept_chunks = [c.as_chunk() for c in old.chunks(kept_rows)]
-            new_chunks = _chunk_all(changed, embedder, cmeta, opts.progress)
-            new_vecs = embedder.embed_documents([c.text for c in new_chunks], progress=opts.progress)
+            new_chunks = _chunk_all(changed, embedder, cmeta, opts)
+            new_vecs = _embed_all(new_chunks, embedder, opts)
             chunks = kept_chunks + new_chunks
             vectors = np.vstack([all_vecs[kept_rows], new_vecs]) if len(chunks) else np.zeros((0, embedder.dim), np.float32)
             by_id = {a.article_id: a for a in new_articles}

@@ -85,10 +85,10 @@ def _build(
         # check the corpus before paying for the embedder load
         from rag.ingest import load_corpus
 
-        load_corpus(s.corpus, skip_bad=s.skip_bad)
+        report = load_corpus(s.corpus, skip_bad=s.skip_bad)
         emb = load_embedder(s.embedder, s.embed_batch_size)
         fn = build_index if mode == "build" else update_index
-        result = fn(s.corpus, s.index_dir, emb, opts)
+        result = fn(s.corpus, s.index_dir, emb, opts, report)
     except RagError as e:
         _fail(e)
         return

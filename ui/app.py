@@ -208,12 +208,15 @@ def _run_index_job(job: IndexJob, pipes: Pipelines, settings: Settings, paths: l
         job.stage = f"{len(report.articles)} articles read; embedding " + (
             "new and changed articles" if mode == "update" else "every article"
         )
+        def progress(stage: str, done: int, total: int) -> None:
+            job.stage = f"{stage} {done}/{total}" if stage != "writing" else "writing the new index version"
+
         opts = BuildOptions(
             chunk_tokens=settings.chunk_tokens, overlap=settings.chunk_overlap, index_type=settings.index_type,
-            hnsw_threshold=settings.hnsw_threshold, skip_bad=settings.skip_bad, progress=False,
+            hnsw_threshold=settings.hnsw_threshold, skip_bad=settings.skip_bad, progress=False, on_progress=progress,
         )  # fmt: skip
         fn = update_index if mode == "update" else build_index
-        result = fn(paths, settings.index_dir, pipes.base.embedder, opts)
+        result = fn(paths, settings.index_dir, pipes.base.embedder, opts, report)
         job.stage = "switching to the new index"
         pipes.reload()
         skipped = f", {len(result.skipped)} file(s) skipped" if result.skipped else ""
