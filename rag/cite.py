@@ -255,6 +255,9 @@ def contains_answer(text: str, answer: str) -> bool:
     return bool(words) and all(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", low) for w in words)
 
 
+SECOND_QUOTE_RATIO = 0.8
+
+
 def compose_extractive(
     short: str,
     evidence: Sequence[Evidence],
@@ -264,8 +267,9 @@ def compose_extractive(
     """The answer text of the extractive style: the short answer, then quotes of the
     evidence that carries it, each with its citation.
 
-    Yes/No: the best-scored sentence from each outlet the question names (in order),
-    else the best sentences overall. Other answers: the best sentences that contain the
+    Yes/No: the best-scored sentence from each outlet the question names (in order);
+    with no outlet, the best sentence, plus the best of another article when it scores
+    at least ``SECOND_QUOTE_RATIO`` of the first. Other answers: the best sentences that contain the
     answer; if none does, only the short answer (which ``check_answer`` then refuses).
     """
     is_yes_no = short.lower() in YES_NO
@@ -276,11 +280,14 @@ def compose_extractive(
             best = next((e for e in ranked if e.source in sources and e not in picked), None)
             if best is not None and len(picked) < max_quotes:
                 picked.append(best)
-        for e in ranked:
-            if len(picked) >= max_quotes:
-                break
-            if e not in picked and all(e.article_id != p.article_id for p in picked):
-                picked.append(e)
+        if not picked:  # no outlet named (or none of its passages shown): the best sentences overall,
+            # a second article's only when it scores close to the best (a comparison needs both sides)
+            for e in ranked:
+                if len(picked) >= max_quotes:
+                    break
+                if not picked or (e.score >= SECOND_QUOTE_RATIO * picked[0].score
+                                  and all(e.article_id != p.article_id for p in picked)):
+                    picked.append(e)
     else:
         picked = [e for e in ranked if contains_answer(e.text, short)][:1]
         if not picked:  # named only in an article's title: quote that article's best sentence

@@ -28,7 +28,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +76,7 @@ def parse_date(value: Any, where: str, field_name: str) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.utcfromtimestamp(float(value)).date().isoformat()
+        return datetime.fromtimestamp(float(value), tz=timezone.utc).date().isoformat()
     s = str(value).strip()
     try:
         return datetime.fromisoformat(s.replace("Z", "+00:00")).date().isoformat()

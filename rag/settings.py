@@ -9,6 +9,7 @@ variables < CLI flags. Settings are read once, at the entry point
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,9 @@ class Settings(BaseSettings):
         if config is not None:
             if not Path(config).is_file():
                 raise SettingsError(f"{config}: config file not found (pass an existing rag.toml)")
-            os.environ["RAG_CONFIG"] = str(config)
         clean = {k: v for k, v in overrides.items() if v is not None and v != () and v != []}
+        # The explicit file is scoped to this call: no process-wide state (os.environ) changes.
+        token = _EXPLICIT_CONFIG.set(Path(config) if config is not None else None)
         try:
             return cls(**clean)
         except ValidationError as e:
@@ -140,9 +142,17 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "invalid settings: " + "; ".join(lines) + " (fix rag.toml, the RAG_* variable or the flag)"
             ) from None
+        finally:
+            _EXPLICIT_CONFIG.reset(token)
+
+
+_EXPLICIT_CONFIG: ContextVar[Path | None] = ContextVar("rag_explicit_config", default=None)
 
 
 def _config_path() -> Path:
+    explicit = _EXPLICIT_CONFIG.get()
+    if explicit is not None:
+        return explicit
     return Path(os.environ.get("RAG_CONFIG", DEFAULT_CONFIG_FILE))
 
 

@@ -101,6 +101,22 @@ def test_compose_extractive_yes_no_quotes_each_named_outlet() -> None:
     assert all(s.supported for s in checked.sentences)
 
 
+def test_compose_extractive_yes_no_without_outlet_adds_a_second_article_only_when_close() -> None:
+    from rag.cite import SECOND_QUOTE_RATIO, compose_extractive
+
+    def three(second_score: float) -> list[Evidence]:
+        return [
+            Evidence(1, "c1", "a1", "Fine", "The Ledger", "2023-10-03", "The board fined Quillon Systems $48 million.", 0, 45, score=1.0),
+            Evidence(2, "c2", "a1", "Fine", "The Ledger", "2023-10-03", "Quillon said it would appeal.", 46, 75, score=0.95),
+            Evidence(3, "c3", "a2", "Appeal", "Harbor Daily", "2023-12-13", "The tribunal upheld the fine.", 0, 29, score=second_score),
+        ]
+
+    close = compose_extractive("Yes", three(SECOND_QUOTE_RATIO + 0.05)).splitlines()
+    assert [ln[-3:] for ln in close[1:]] == ["[1]", "[3]"]  # two articles, never two quotes of one
+    far = compose_extractive("Yes", three(SECOND_QUOTE_RATIO - 0.3)).splitlines()
+    assert [ln[-3:] for ln in far[1:]] == ["[1]"]
+
+
 def test_compose_extractive_open_answer_quotes_a_sentence_that_contains_it() -> None:
     from rag.cite import compose_extractive
 

@@ -73,7 +73,7 @@ def test_write_then_load_gives_identical_search(tmp_path: Path, corpus_slice: Pa
     emb = HashEmbedder()
     arts = load_corpus([corpus_slice, seed_dir]).articles
     cmeta = chunker_meta(emb, FAST)
-    chunks = _chunk_all(arts, emb, cmeta, False)
+    chunks = _chunk_all(arts, emb, cmeta, FAST)
     vecs = emb.embed_documents([c.text for c in chunks])
     d = tmp_path / "ix"
     with writer_lock(d):
