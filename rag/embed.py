@@ -79,11 +79,11 @@ class SentenceTransformerEmbedder:
         self.model_id = f"{name or model_dir.name}|dim={self.dim}|max={self.model.max_seq_length}|bytes={size}"
 
     def count_tokens(self, texts: list[str]) -> list[int]:
-        enc = self.tokenizer(texts, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)
+        enc = self.tokenizer(texts, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False, verbose=False)
         return [len(ids) for ids in enc["input_ids"]]
 
     def token_offsets(self, text: str) -> list[tuple[int, int]]:
-        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [tuple(o) for o in enc["offset_mapping"]]
 
     def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
