@@ -176,9 +176,9 @@ def bm25_text(title: str, chunk_text: str) -> str:
 
 
 def _write_bm25(path: Path, docs: list[str], show_progress: bool) -> dict[str, Any]:
-    import bm25s
+    from rag.lexical import import_bm25s, tokenize_many
 
-    from rag.lexical import tokenize_many
+    bm25s = import_bm25s()
 
     tokens = tokenize_many(docs, show_progress=show_progress)
     retriever = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
@@ -500,8 +500,11 @@ def open_index(index_dir: str | Path, embedder_id: str | None = None, verify: bo
 
 
 def _load_version(index_dir: Path, vdir: Path, embedder_id: str | None, verify: bool) -> Index:
-    import bm25s
     import faiss
+
+    from rag.lexical import import_bm25s
+
+    bm25s = import_bm25s()
 
     mpath = vdir / MANIFEST
     try:

@@ -7,6 +7,7 @@ Snowball English stemmer from PyStemmer), so index-time and query-time terms alw
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -38,9 +39,18 @@ def terms(text: str) -> list[str]:
     return list(stemmer().stemWords(words)) if words else []
 
 
+def import_bm25s() -> Any:
+    """``bm25s``, imported lazily. Its import pins its logger to DEBUG, which printed a debug
+    line on every build; the logger is put back to following the application's logging."""
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
 def tokenize_many(texts: list[str], show_progress: bool = False) -> list[list[str]]:
     """``terms`` for many texts (bm25s's own tokenizer, same settings)."""
-    import bm25s
+    bm25s = import_bm25s()
 
     out = bm25s.tokenize(
         texts,
