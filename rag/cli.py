@@ -409,7 +409,7 @@ def eval_cmd(
         _fail(e)
 
 
-models_app = typer.Typer(no_args_is_help=True, help="Bundled LLMs: list and prepare (assemble + verify).")
+models_app = typer.Typer(no_args_is_help=True, help="Bundled LLMs: list, prepare (assemble + verify), check (run).")
 app.add_typer(models_app, name="models")
 
 
@@ -442,6 +442,32 @@ def models_prepare(
             typer.echo(f"{name}: {e}", err=True)
     if failed and names:
         raise typer.Exit(7)
+
+
+@models_app.command("check")
+def models_check(
+    name: Annotated[str, typer.Argument(help="Preset or GGUF path (default: the configured model).")] = "",
+    config: ConfigOpt = None,
+) -> None:
+    """Load a model and generate a few tokens: proves this llama.cpp build runs on this CPU
+    (a build that does not crashes the process) and prints its speed and CPU features."""
+    import time
+
+    from rag.errors import RagError
+    from rag.generate import LlamaGenerator, cpu_features
+    from rag.models import resolve_model
+
+    s = _load_settings(config)
+    try:
+        path, display = resolve_model(name or s.model, Path(s.model_cache_dir), progress=True)
+        gen = LlamaGenerator(path, display, n_ctx=512)
+        t0 = time.perf_counter()
+        text = "".join(gen.stream("The capital of France is", max_tokens=8))
+        secs = time.perf_counter() - t0
+    except RagError as e:
+        _fail(e)
+    typer.echo(f"{display}: loaded in {gen.load_seconds:.1f} s, 8 tokens in {secs:.2f} s: {text.strip()!r}")
+    typer.echo(f"llama.cpp CPU features: {cpu_features()}")
 
 
 @app.command("config")

@@ -67,6 +67,15 @@ class _OneAtATime:
         self._lock.release()
 
 
+def cpu_features() -> str:
+    """The CPU features this llama.cpp build uses (llama.cpp's own system-info line)."""
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace")
+    flags = (f.split(":")[-1].split("=")[0].strip() for f in info.split("|") if f.strip().endswith("= 1"))
+    return " ".join(flags)
+
+
 class LlamaGenerator:
     """llama-cpp-python on the CPU. Greedy decoding, so answers are deterministic."""
 

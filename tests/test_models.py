@@ -54,3 +54,27 @@ def test_user_gguf_by_path_and_bad_inputs(tmp_path: Path) -> None:
         resolve_model(str(not_gguf), tmp_path)
     with pytest.raises(ModelError, match="unknown model"):
         resolve_model("no-such-model", tmp_path)
+
+
+def test_models_check_runs_the_real_model_and_names_cpu_features() -> None:
+    """`rag models check` is what setup.sh uses to prove the llama.cpp build runs on this CPU."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "models", "check", "smollm2-135m"], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "smollm2-135m: loaded in" in out.stdout and "8 tokens in" in out.stdout
+    features = out.stdout.split("llama.cpp CPU features:", 1)[1].split()
+    assert "AMX_INT8" not in features  # setup.sh builds without AMX (it crashes in VMs that advertise it)
+    assert features, out.stdout
+
+
+def test_models_check_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    missing = tmp_path / "nope.gguf"
+    out = subprocess.run([sys.executable, "-m", "rag.cli", "models", "check", str(missing)], capture_output=True, text=True)
+    assert out.returncode != 0 and "nope.gguf" in out.stderr and "Traceback" not in out.stderr
