@@ -20,7 +20,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,8 @@ TIMEOUT_MS = 60_000
 
 
 class CitingGenerator:
-    """Answers 'Yes' + one sentence citing the evidence line that mentions an arms deal with Russia.
+    """Answers 'Yes' + one sentence citing the evidence line that mentions an arms deal with Russia,
+    the shape of the generative answer style (servers using it set ``answer_style="generative"``).
 
     ``hold_start`` / ``hold_middle``: when set, ``stream`` waits for the test to open
     ``go_start`` (before the first token) and ``go_middle`` (half way through the answer).
@@ -71,7 +72,9 @@ class CitingGenerator:
     def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str:
         return f"{system}\n\n{user}\n\n{assistant_prefix}"
 
-    def stream(self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None) -> Iterator[str]:
+    def stream(
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
+    ) -> Iterator[str]:
         self.prompts.append(prompt)
         self.started.set()
         if self.fail_with is not None:
@@ -212,7 +215,7 @@ def test_cited_answer_streams_and_citation_opens_highlighted_article(
     from rag.followup import Turn, rewrite
 
     gen = CitingGenerator(hold_start=True, hold_middle=True)
-    srv = start_server(small_index, settings_for(small_index, model="smollm2-135m"), gen)
+    srv = start_server(small_index, settings_for(small_index, answer_style="generative", model="smollm2-135m"), gen)
     page = page_for(srv.url)
     ask(page, QUESTION)
 
@@ -336,7 +339,7 @@ def test_outlet_and_date_filters(start_server, page_for, small_index: Path, sett
     assert f"outlets: {outlet}" in turn.locator(".filters-used").inner_text()
     # the scripted model refuses: the refusal and its reason are on the page
     assert "Insufficient information." in turn.locator(".answer.refused").inner_text()
-    assert "No passage answers the question" in turn.locator(".refusal-reason").inner_text()
+    assert "the passages do not answer the question" in turn.locator(".refusal-reason").inner_text()
 
     # clear the outlet, restrict dates instead
     page.locator("#outlets").get_by_role("button", name=re.compile("remove|clear", re.I)).first.click()
@@ -359,7 +362,7 @@ def test_busy_and_errors_keep_the_server_serving(start_server, page_for, small_i
     from rag.errors import ModelError
 
     gen = CitingGenerator(hold_start=True)
-    srv = start_server(small_index, settings_for(small_index, model="smollm2-135m", max_concurrency=1), gen)
+    srv = start_server(small_index, settings_for(small_index, answer_style="generative", model="smollm2-135m", max_concurrency=1), gen)
     a, b = page_for(srv.url), page_for(srv.url)
     ask(a, QUESTION)
     last_turn(a).locator(".sources li").first.wait_for()
@@ -389,7 +392,7 @@ def test_busy_and_errors_keep_the_server_serving(start_server, page_for, small_i
 def test_model_switch_uses_one_cached_pipeline_per_model(start_server, page_for, small_index: Path, settings_for) -> None:
     """The dropdown switches to another preset (the real SmolLM2, loaded on first use) and back."""
     gen = CitingGenerator()
-    srv = start_server(small_index, settings_for(small_index, model="qwen2.5-coder-0.5b"), gen)
+    srv = start_server(small_index, settings_for(small_index, answer_style="generative", model="qwen2.5-coder-0.5b"), gen)
     page = page_for(srv.url)
     model_box = page.locator("#model input")
     assert model_box.input_value() == "qwen2.5-coder-0.5b"
@@ -424,7 +427,7 @@ def test_index_update_errors_keep_old_index_then_switch(
     index_dir = tmp_path / "index"
     shutil.copytree(small_index, index_dir)
     gen = CitingGenerator()
-    srv = start_server(index_dir, settings_for(index_dir, model="smollm2-135m"), gen)
+    srv = start_server(index_dir, settings_for(index_dir, answer_style="generative", model="smollm2-135m"), gen)
     page = page_for(srv.url)
     page.locator("#index-box").click()
     info = page.locator("#index-info")
@@ -494,7 +497,7 @@ def test_hostile_article_is_shown_as_text(
     gen.reply_for = lambda prompt: "Yes\nUS officials warned about an arms deal with Russia [{}].".format(
         (re.search(r"^\[(\d+)\] US officials warned about", prompt, flags=re.M) or re.search(r"\[(\d+)\]", prompt)).group(1)
     )
-    srv = start_server(index_dir, settings_for(index_dir, model="smollm2-135m"), gen)
+    srv = start_server(index_dir, settings_for(index_dir, answer_style="generative", model="smollm2-135m"), gen)
     page = page_for(srv.url)
     ask(page, "What did US officials warn about an arms deal with Russia?")
     turn = wait_final_answer(page)
