@@ -351,6 +351,7 @@ def demo(
     s = _load_settings(None, index_dir=index_dir, corpus=[SAMPLE_CORPUS], port=port, model=model)
     from rag.build import BuildOptions, update_index
     from rag.embed import load_embedder
+    from rag.index import open_index
     from rag.pipeline import Pipeline
 
     try:
@@ -360,7 +361,7 @@ def demo(
             f"sample index: {r.articles} articles, {r.chunks} chunks ({r.embedded} embedded now) in {s.index_dir}", err=True
         )
         if no_serve:
-            pipe = Pipeline(__import__("rag.index", fromlist=["open_index"]).open_index(s.index_dir, emb.model_id), emb, s)
+            pipe = Pipeline(open_index(s.index_dir, emb.model_id), emb, s)
             q = "Which company did the regulators fine, and how much?"
             typer.echo(f"Q: {q}")
             ans = pipe.answer(q)
