@@ -11,7 +11,8 @@ WITH_TEST=0
 [ "${1:-}" = "--test" ] && WITH_TEST=1
 PY=${PYTHON:-python3}
 VENV=${RAG_VENV:-.venv}
-NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+NO_AMX=""
+[ "$(uname -m)" = x86_64 ] && NO_AMX="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
@@ -64,8 +65,9 @@ smoke() { rag models check smollm2-135m >/dev/null 2>&1; }
 if ! smoke; then
   log "llama.cpp crashed on this CPU: rebuilding llama-cpp-python for a portable AVX2 baseline"
   ver=$(python -c 'import importlib.metadata as m; print(m.version("llama-cpp-python"))')
-  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
-    pip install -q --force-reinstall --no-deps --no-cache-dir "llama-cpp-python==$ver"
+  baseline="-DGGML_NATIVE=OFF"
+  [ "$(uname -m)" = x86_64 ] && baseline="$baseline -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+  CMAKE_ARGS="$baseline" pip install -q --force-reinstall --no-deps --no-cache-dir "llama-cpp-python==$ver"
   smoke || { echo "error: llama.cpp still crashes on this CPU; see 'rag models check smollm2-135m'" >&2; exit 1; }
 fi
 

@@ -23,6 +23,7 @@ from rag.embed import HashEmbedder
 from rag.errors import IndexCorrupt, IndexMismatch, IndexNotFound, RagError
 from rag.index import (
     CURRENT,
+    HNSW_EF_SEARCH,
     MANIFEST,
     STORE,
     VECTORS,
@@ -179,7 +180,7 @@ def test_hnsw_index_round_trip(tmp_path: Path, corpus_slice: Path) -> None:
     build_index([corpus_slice], d, HashEmbedder(), BuildOptions(progress=False, index_type="hnsw"))
     ix = open_index(d)
     try:
-        assert ix.manifest["index"]["type"] == "hnsw" and ix.manifest["index"]["ef_search"] == 128
+        assert ix.manifest["index"]["type"] == "hnsw" and ix.manifest["index"]["ef_search"] == HNSW_EF_SEARCH
         vecs = ix.all_vectors()
         for r in (0, 7, ix.n_chunks - 1):
             rows, scores = ix.dense_search(vecs[r], 1)
