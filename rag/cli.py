@@ -362,7 +362,7 @@ def demo(
         )
         if no_serve:
             pipe = Pipeline(open_index(s.index_dir, emb.model_id), emb, s)
-            q = "Which company did the regulators fine, and how much?"
+            q = "Which supplier made the faulty battery cells in the Arro 2 e-bike?"
             typer.echo(f"Q: {q}")
             ans = pipe.answer(q)
             typer.echo(ans.answer)

@@ -465,7 +465,7 @@ def build_app(pipeline: Any, settings: Settings) -> gr.Blocks:
                 )  # fmt: skip
                 with gr.Row():
                     question = gr.Textbox(
-                        label="Question", placeholder="e.g. What did US officials warn North Korea against?",
+                        label="Question", placeholder="Ask about the indexed articles: who, what, when, or a Yes/No question",
                         lines=1, max_lines=4, max_length=MAX_QUESTION_CHARS, scale=6, elem_id="question", autofocus=True,
                     )  # fmt: skip
                     with gr.Column(scale=1, min_width=120):
