@@ -195,6 +195,12 @@ class Pipeline:
             limit = 24 if style == "extractive" else self.settings.max_answer_tokens
             stop = ["\n"] if style == "extractive" else None
             ban = ["Yes", "No"] if style == "extractive" else []  # a wh-question is not answered by Yes/No
+            if style == "extractive" and self.settings.refusal_min_prob > 0:
+                # greedy decoding refuses whenever "Insufficient" is the single likeliest first token,
+                # even at p = 0.17 with the answer spread over other tokens; demand more than that
+                (lp_refuse,) = gen.first_token_logprobs(text, ["Insufficient"])
+                if math.exp(lp_refuse) < self.settings.refusal_min_prob:
+                    ban.append("Insufficient")
             for piece in gen.stream(text, limit, prompt.grammar, stop, ban):
                 if not raw_parts:
                     timings["first_token_s"] = time.perf_counter() - t0

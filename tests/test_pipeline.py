@@ -182,3 +182,37 @@ def test_context_overflow_shrinks_the_prompt_instead_of_crashing(hash_index: Pat
     ans = pipe.answer(long_q)
     assert gen.count_tokens(gen.prompts[-1]) + 64 <= 300
     assert ans.evidence  # at least one passage survived
+
+
+class UnsureRefuser(ScriptedGenerator):
+    """Refuses when it may (greedy), though "Insufficient" is only a p = `p_refuse` first token;
+    banned from refusing, it names the company the sample corpus fined."""
+
+    def __init__(self, p_refuse: float) -> None:
+        super().__init__("Quillon Systems")
+        self.p_refuse = p_refuse
+        self.bans: list[tuple[str, ...]] = []
+
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        import math
+
+        return [math.log(self.p_refuse) if o == "Insufficient" else -10.0 for o in options]
+
+    def stream(self, prompt, max_tokens, grammar=None, stop=None, ban=()):  # type: ignore[no-untyped-def]
+        self.bans.append(tuple(ban))
+        yield "Quillon Systems" if "Insufficient" in ban else "Insufficient information."
+
+
+@pytest.mark.parametrize(("p_refuse", "min_prob", "refused"), [(0.17, 0.5, False), (0.9, 0.5, True), (0.17, 0.0, True)])
+def test_model_refusal_needs_refusal_min_prob(hash_index: Path, p_refuse: float, min_prob: float, refused: bool) -> None:
+    from rag.embed import HashEmbedder
+
+    emb = HashEmbedder()
+    gen = UnsureRefuser(p_refuse)
+    s = Settings(index_dir=hash_index, refusal_min_prob=min_prob)
+    pipe = Pipeline(open_index(hash_index, emb.model_id), emb, s, generator=gen)
+    ans = pipe.answer("Which company did the National Privacy Board fine $48 million?")
+    assert ans.refused is refused, (ans.answer, ans.reason)
+    assert ("Insufficient" in gen.bans[-1]) is (not refused)
+    if not refused:
+        assert ans.short == "Quillon Systems" and ans.citations
