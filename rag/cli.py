@@ -463,11 +463,12 @@ def models_check(
         path, display = resolve_model(name or s.model, Path(s.model_cache_dir), progress=True)
         gen = LlamaGenerator(path, display, n_ctx=512)
         t0 = time.perf_counter()
-        text = "".join(gen.stream("The capital of France is", max_tokens=8))
+        pieces = list(gen.stream("The capital of France is", max_tokens=8))
         secs = time.perf_counter() - t0
     except RagError as e:
         _fail(e)
-    typer.echo(f"{display}: loaded in {gen.load_seconds:.1f} s, 8 tokens in {secs:.2f} s: {text.strip()!r}")
+    text = "".join(pieces).strip()
+    typer.echo(f"{display}: loaded in {gen.load_seconds:.1f} s, {len(pieces)} tokens in {secs:.2f} s: {text!r}")
     typer.echo(f"llama.cpp CPU features: {cpu_features()}")
 
 

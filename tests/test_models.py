@@ -65,7 +65,10 @@ def test_models_check_runs_the_real_model_and_names_cpu_features() -> None:
         [sys.executable, "-m", "rag.cli", "models", "check", "smollm2-135m"], capture_output=True, text=True, timeout=300
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "smollm2-135m: loaded in" in out.stdout and "8 tokens in" in out.stdout
+    import re
+
+    m = re.search(r"smollm2-135m: loaded in [\d.]+ s, (\d+) tokens in", out.stdout)
+    assert m and 1 <= int(m.group(1)) <= 8, out.stdout
     features = out.stdout.split("llama.cpp CPU features:", 1)[1].split()
     assert "AMX_INT8" not in features  # setup.sh builds without AMX (it crashes in VMs that advertise it)
     assert features, out.stdout
