@@ -38,6 +38,7 @@ from eval.metrics import (
     strip_citations,
     supported_share,
 )
+from eval.natural import FORMS, is_natural_record, summarize_natural
 
 NULL_TYPE = "null_query"
 K = 10
@@ -195,6 +196,8 @@ def summarize(records: list[dict[str, Any]], run: dict[str, Any] | None = None) 
         latency["gen_tokens_per_s"] = latency["gen_tokens"] / gen_s if gen_s > 0 else math.nan
         latency["decode_tokens_per_s"] = sum(n - 1 for n, _ in toks) / decode_s if decode_s > 0 else math.nan
         out["baselines"] = score_baselines([(r.get("type", "unknown"), r.get("gold_answer", "")) for r in records])
+        if any(is_natural_record(r) for r in records):
+            out["natural"] = summarize_natural(records)
     out["latency"] = latency
     return out
 
@@ -246,6 +249,8 @@ def _blocks(summary: dict[str, Any], records: list[dict[str, Any]], plots: dict[
         sel.append(f"limit {run['limit']}")
     if run.get("types"):
         sel.append("types " + ", ".join(run["types"]))
+    if run.get("split"):
+        sel.append(f"split {run['split']}")
     b.append(
         (
             "p",
@@ -281,6 +286,8 @@ def _blocks(summary: dict[str, Any], records: list[dict[str, Any]], plots: dict[
         ("Article recall@10", pct(ret["article_recall@10"])),
     ]
     b += [("h2", "Headline"), ("table", ["metric", "value"], head)]
+    if "natural" in summary:
+        b += natural_blocks(summary["natural"])
 
     b.append(("h2", "By question type"))
     hdr = ["type", "n"]
@@ -392,6 +399,50 @@ def _blocks(summary: dict[str, Any], records: list[dict[str, Any]], plots: dict[
         + ["Hits@10"]
     )
     b.append(("qtable", qhdr, qrows))
+    return b
+
+
+NATURAL_COLUMNS = [
+    "n", "evidence recall", "key facts in answer (≤120 words)", "all facts", "Yes/No right", "unanswerable refused",
+    "answerable refused", "sentences cited + supported", "first token p50 / p95", "total p50 / p95",
+]  # fmt: skip
+
+
+def _natural_row(label: str, a: dict[str, Any]) -> list[str]:
+    lat = a["latency"]
+    return [
+        label,
+        str(a["n"]),
+        pct(a["evidence_recall"]),
+        pct(a["fact_recall"]),
+        pct(a["all_facts"]),
+        f"{pct(a['yesno_accuracy'])} of {a['yesno_n']}" if a["yesno_n"] else "–",
+        f"{pct(a['unanswerable_refused'])} of {a['unanswerable_n']}" if a["unanswerable_n"] else "–",
+        f"{pct(a['answerable_refused'])} of {a['answerable_n']}" if a["answerable_n"] else "–",
+        f"{pct(a['cited_supported'])} of {a['sentences_n']}" if a["sentences_n"] else "–",
+        f"{secs(lat['first_token_s']['p50'])} / {secs(lat['first_token_s']['p95'])}",
+        f"{secs(lat['total_s']['p50'])} / {secs(lat['total_s']['p95'])}",
+    ]
+
+
+def natural_blocks(nat: dict[str, Any]) -> list[Block]:
+    """The report's "Natural questions" section: overall, per split and per form (eval/natural.py)."""
+    b: list[Block] = [("h2", "Natural questions")]
+    b.append(
+        (
+            "p",
+            "Key facts are matched case-insensitively as substrings (any acceptable string of a fact counts): in the "
+            "evidence shown to the model (evidence recall) and in the first 120 words of the answer, citation markers "
+            "removed. A refused answerable question counts as stating no fact. Yes/No: the answer's first word. "
+            "Cited + supported: answer sentences (of answers not refused) that cite a passage and pass the check. "
+            "Definitions: eval/natural.py.",
+        )
+    )
+    rows = [_natural_row(f"all ({nat.get('split', 'all')})", nat["overall"])]
+    rows += [_natural_row(f"split: {sp}", a) for sp, a in nat.get("by_split", {}).items()]
+    b.append(("table", ["questions"] + NATURAL_COLUMNS, rows))
+    order = [f for f in FORMS if f in nat["per_form"]] + [f for f in nat["per_form"] if f not in FORMS]
+    b.append(("table", ["form"] + NATURAL_COLUMNS, [_natural_row(f, nat["per_form"][f]) for f in order]))
     return b
 
 

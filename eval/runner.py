@@ -13,6 +13,7 @@ refused, so one directory never mixes two setups.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import resource
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.report import summarize, write_reports, write_summary
-from eval.sets import EvalItem, load_set, sample
+from eval.sets import EvalItem, load_set, sample, select_split
 from rag.errors import CorpusError, RagError
 
 RETRIEVAL_K = 10
@@ -72,7 +73,7 @@ def _model_id(pipeline: Any, settings: Any) -> str:
 
 def make_config(
     set_path: Path, limit: int | None, types: list[str] | None, retrieval_only: bool, settings: Any,
-    manifest: dict[str, Any], model: str,
+    manifest: dict[str, Any], model: str, split: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The run configuration stored in config.json; ``fingerprint`` hashes everything else."""
     relevant = [k for k in RESULT_SETTINGS if not (retrieval_only and k in ANSWER_ONLY_SETTINGS)]
@@ -89,6 +90,8 @@ def make_config(
         "index_fingerprint": index_fingerprint(manifest),
         "settings": {k: _jsonable(getattr(settings, k, None)) for k in relevant},
     }
+    if split and split != "all":  # only when chosen, so earlier run directories keep their fingerprint
+        cfg["split"] = split
     cfg["fingerprint"] = hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:16]
     return cfg
 
@@ -189,16 +192,29 @@ def _base(it: EvalItem, mode: str) -> dict[str, Any]:
         "gold_answer": it.answer,
         "gold_evidence": [dict(e) for e in it.evidence],
         "mode": mode,
+        **it.natural_fields(),  # form, answerable, yesno, key_facts, split, as_of (natural sets only)
     }
+
+
+def _accepts(fn: Any, name: str) -> bool:
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def run_one(pipeline: Any, it: EvalItem, retrieval_only: bool) -> dict[str, Any]:
     """Run one question; a ``RagError`` becomes a record with ``error`` set (scored as wrong)."""
     if retrieval_only:
         rec = _base(it, "retrieval")
+        skw: dict[str, Any] = {}
+        if it.as_of:
+            rec["as_of_applied"] = _accepts(pipeline.search, "as_of")
+            if rec["as_of_applied"]:
+                skw["as_of"] = it.as_of
         t0 = time.perf_counter()
         try:
-            res = pipeline.search(it.question, RETRIEVAL_K)
+            res = pipeline.search(it.question, RETRIEVAL_K, **skw)
         except RagError as e:
             return {**rec, "retrieved": [], "timings": {}, "error": str(e)}
         rec.update(
@@ -210,8 +226,14 @@ def run_one(pipeline: Any, it: EvalItem, retrieval_only: bool) -> dict[str, Any]
         )
         return rec
     rec = _base(it, "answer")
+    kwargs: dict[str, Any] = {}
+    if it.as_of:  # a relative-time question's reference date, where the pipeline takes one per question
+        applied = _accepts(pipeline.answer, "as_of")
+        rec["as_of_applied"] = applied
+        if applied:
+            kwargs["as_of"] = it.as_of
     try:
-        ans = pipeline.answer(it.question)
+        ans = pipeline.answer(it.question, **kwargs)
     except RagError as e:
         return {
             **rec, "answer": "", "short": "", "refused": False, "reason": "", "sentences": [], "citations": [],
@@ -251,6 +273,10 @@ def run_one(pipeline: Any, it: EvalItem, retrieval_only: bool) -> dict[str, Any]
             "gen_tokens": tokens,
         }
     )
+    if getattr(ans, "as_of", ""):  # the date the pipeline read relative dates against, where it reports one
+        rec["as_of_used"] = str(ans.as_of)
+    if getattr(ans, "form", ""):  # the pipeline's own reading of the question's form, where it reports one
+        rec["pipeline_form"] = str(ans.form)
     return rec
 
 
@@ -277,8 +303,12 @@ def run_eval(
     retrieval_only: bool = False,
     pipeline: Any = None,
     progress: bool = True,
+    split: str | None = None,
 ) -> Path:
-    """Evaluate ``set_path`` into ``out_dir`` (resuming what is there) and return report.md's path."""
+    """Evaluate ``set_path`` into ``out_dir`` (resuming what is there) and return report.md's path.
+
+    ``split`` ("tune" or "test"; None or "all" for every question) keeps only the natural-set
+    questions of that split, before ``limit`` / ``types`` sampling."""
     from tqdm import tqdm
 
     set_path = Path(set_path)
@@ -287,7 +317,13 @@ def run_eval(
     all_items = load_set(set_path)
     if limit is not None and limit < 1:
         raise EvalConfigError(f"--limit must be at least 1 (got {limit})")
-    items = sample(all_items, limit, list(types) if types else None)
+    if split and split != "all":
+        if split not in ("tune", "test"):
+            raise EvalConfigError(f"--split must be tune, test or all (got {split!r})")
+        if not any(it.split for it in all_items):
+            raise EvalConfigError(f"{set_path}: --split {split} needs a set with a 'split' field (a natural-question set)")
+    pool = select_split(all_items, split)
+    items = sample(pool, limit, list(types) if types else None)
     if not items:
         present = sorted({it.type for it in all_items})
         raise EvalConfigError(f"{set_path}: no questions of type {', '.join(types or [])}; the set has: {', '.join(present)}")
@@ -306,7 +342,7 @@ def run_eval(
     else:
         manifest = dict(pipeline.index.manifest)
     model = _model_id(pipeline, settings)
-    cfg = make_config(set_path, limit, types, retrieval_only, settings, manifest, model)
+    cfg = make_config(set_path, limit, types, retrieval_only, settings, manifest, model, split)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     rec_path = out_dir / RECORDS
@@ -366,6 +402,7 @@ def run_eval(
         "set_size": len(all_items),
         "limit": limit,
         "types": cfg["types"],
+        "split": cfg.get("split"),
         "retrieval_only": bool(retrieval_only),
         "model": cfg["model"] or (records[0].get("model") if records else None),
         "index_dir": str(getattr(settings, "index_dir", "")),

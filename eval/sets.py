@@ -6,6 +6,10 @@ Two formats are read:
 * Our JSONL: one object per line, ``{"id", "question", "answer", "type", "evidence": [{"title", "fact"}]}``.
   ``answer`` is "Insufficient information." for questions the corpus cannot answer;
   ``evidence`` facts are sentences copied word for word from the articles.
+* Natural-question JSONL (``eval/sets/natural-*.jsonl``, see ``eval/sets/README.md``): a line with a
+  ``form`` field, ``{"id", "question", "form", "answerable", "answer", "yesno", "key_facts",
+  "titles", "split", "as_of"}``. Its ``type`` is its form (unless given), its ``evidence`` the
+  listed titles without facts, and the natural fields are kept on the item.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from rag.errors import CorpusError
@@ -26,6 +31,31 @@ class EvalItem:
     answer: str
     type: str
     evidence: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    # natural-question fields (empty / None for the other formats)
+    form: str = ""
+    answerable: bool | None = None
+    yesno: str | None = None
+    key_facts: tuple[tuple[str, ...], ...] = ()
+    split: str = ""
+    as_of: str = ""
+
+    @property
+    def natural(self) -> bool:
+        """True for an item of a natural-question set (it has a ``form``)."""
+        return bool(self.form)
+
+    def natural_fields(self) -> dict[str, object]:
+        """The natural-question fields as JSON-ready values (empty for other items)."""
+        if not self.natural:
+            return {}
+        return {
+            "form": self.form,
+            "answerable": self.answerable,
+            "yesno": self.yesno,
+            "key_facts": [list(f) for f in self.key_facts],
+            "split": self.split,
+            "as_of": self.as_of,
+        }
 
     @property
     def facts(self) -> list[str]:
@@ -38,6 +68,41 @@ class EvalItem:
 
 def _qid(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+def _natural_item(d: dict, where: str, q: str) -> EvalItem:
+    """An item of a natural-question set; malformed fields raise ``CorpusError`` naming the line."""
+    form = d.get("form")
+    if not isinstance(form, str) or not form.strip():
+        raise CorpusError(where, "'form' must be a non-empty string")
+    answerable = d.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise CorpusError(where, "'answerable' must be true or false")
+    yesno = d.get("yesno")
+    if yesno not in (None, "Yes", "No"):
+        raise CorpusError(where, '\'yesno\' must be null, "Yes" or "No"')
+    kf = d.get("key_facts") or []
+    if not isinstance(kf, list) or not all(
+        isinstance(f, list) and f and all(isinstance(a, str) and a.strip() for a in f) for f in kf
+    ):
+        raise CorpusError(where, "'key_facts' must be a list of non-empty lists of strings")
+    split = d.get("split") or ""
+    if split not in ("", "tune", "test"):
+        raise CorpusError(where, f'\'split\' must be "tune" or "test", not {split!r}')
+    as_of = d.get("as_of") or ""
+    if as_of:
+        try:
+            date.fromisoformat(str(as_of))
+        except ValueError:
+            raise CorpusError(where, f"'as_of' must be YYYY-MM-DD, not {as_of!r}") from None
+    titles = d.get("titles") or []
+    if not isinstance(titles, list) or not all(isinstance(t, str) for t in titles):
+        raise CorpusError(where, "'titles' must be a list of strings")
+    ev = tuple({"title": t, "fact": ""} for t in titles)
+    return EvalItem(
+        str(d.get("id") or _qid(q)), q, str(d.get("answer", "")), str(d.get("type") or form), ev,
+        form=form, answerable=answerable, yesno=yesno, key_facts=tuple(tuple(f) for f in kf), split=split, as_of=str(as_of),
+    )  # fmt: skip
 
 
 def load_set(path: str | Path) -> list[EvalItem]:
@@ -71,11 +136,23 @@ def load_set(path: str | Path) -> list[EvalItem]:
             q = d.get("question") or d.get("query")
             if not isinstance(q, str) or not q.strip():
                 raise CorpusError(f"{path}:{n}", "missing 'question'")
+            if "form" in d:
+                items.append(_natural_item(d, f"{path}:{n}", q))
+                continue
             ev = tuple({"title": e.get("title", ""), "fact": e.get("fact", "")} for e in d.get("evidence") or [])
             items.append(EvalItem(str(d.get("id") or _qid(q)), q, str(d.get("answer", "")), str(d.get("type", "unknown")), ev))
     if not items:
         raise CorpusError(str(path), "eval set is empty")
     return items
+
+
+def select_split(items: list[EvalItem], split: str | None) -> list[EvalItem]:
+    """The items of one split ("tune" or "test"); every item for None or "all"."""
+    if not split or split == "all":
+        return list(items)
+    if split not in ("tune", "test"):
+        raise ValueError(f"split must be tune, test or all, not {split!r}")
+    return [it for it in items if it.split == split]
 
 
 def sample(items: list[EvalItem], limit: int | None, types: list[str] | None = None) -> list[EvalItem]:
