@@ -425,3 +425,61 @@ def test_ui_import_loads_no_model_libraries() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ui_dir.parent)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# ----------------------------------------------------------------------------------
+# writing that needs format characters
+
+
+ZWJ_CASES = {
+    "technologist (ZWJ)": "\U0001f469\u200d\U0001f4bb",
+    "rainbow flag (VS16 + ZWJ)": "\U0001f3f3\ufe0f\u200d\U0001f308",
+    "family (two ZWJ)": "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "kiss (VS16 inside)": "\U0001f469\u200d\u2764\ufe0f\u200d\U0001f48b\u200d\U0001f468",
+    "keycap": "1\ufe0f\u20e3",
+    "flag of Scotland (tag sequence)": "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    "Persian ZWNJ": "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+    "Devanagari ZWJ": "\u0915\u094d\u200d\u0937",
+    "Malayalam ZWJ (chillu)": "\u0d28\u0d4d\u200d",
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZWJ_CASES))
+def test_joiners_and_presentation_selectors_are_kept_where_writing_needs_them(name: str) -> None:
+    s = ZWJ_CASES[name]
+    if name.startswith("Malayalam"):
+        s += "\u0d15"  # a following letter
+    assert render.clean_text(f"before {s} after") == f"before {s} after"
+    html = render.conversation_html([TurnView(question=f"Q {s}?", partial=f"A {s}")])
+    assert s in html
+
+
+def test_joiners_between_ascii_or_invisibles_are_still_removed() -> None:
+    assert render.clean_text("a\u200db\u200cc") == "abc"  # no script needs them between Latin letters
+    assert render.clean_text("x\ufe0fy") == "xy"
+    assert render.clean_text("\u200b\u200d\u200b") == ""
+    smuggled = "".join(chr(0xE0000 + ord(c)) for c in "hidden")
+    assert render.clean_text(f"a{smuggled}b \U0001f3f4{smuggled}") == "ab \U0001f3f4"  # no E007F end: not a flag
+
+
+def test_right_to_left_text_is_marked_for_the_browser() -> None:
+    q = "\u0645\u0627\u0630\u0627 \u062d\u062f\u062b\u061f"
+    html = render.conversation_html([TurnView(question=q, answer=ANSWER)])
+    assert f'<span dir="auto">{q}</span>' in html
+    assert '<p class="short-answer" dir="auto">' in html
+    assert "\u202e" not in render.clean_text("a\u202eb")  # bidi overrides are still removed
+
+
+def test_answer_comes_before_sources_in_a_turn() -> None:
+    html = render.turn_html(TurnView(question="q", evidence=ANSWER.evidence, answer=ANSWER), 0)
+    assert html.index('class="answer') < html.index('class="sources')
+    html = render.turn_html(TurnView(question="q", evidence=ANSWER.evidence, status="Waiting for the model: 2 questions ahead"), 0)
+    assert html.index('class="status"') < html.index('class="sources')
+    busy = render.turn_html(TurnView(question="q", error="Busy: try again"), 0)
+    assert 'class="error-message busy"' in busy
+
+
+def test_streaming_shows_the_draft_under_the_model_text() -> None:
+    html = render.streaming_html("An arms", "US officials warned [1].")
+    assert html.index("An arms") < html.index('class="draft"')
+    assert "draft" not in render.streaming_html("x")

@@ -7,8 +7,13 @@ Safety rules, applied to every string that comes from an article or from the mod
 
 1. ``clean_text`` strips invisible characters first: Unicode tag characters
    (U+E0000..U+E007F, used to smuggle hidden instructions), variation selectors, every
-   other format character (category Cf: zero-width spaces/joiners, bidi overrides, soft
+   other format character (category Cf: zero-width spaces, bidi overrides, soft
    hyphens, BOMs...), invisible fillers and control characters other than newline/tab.
+   What writing needs is kept: a zero-width joiner/non-joiner (U+200D/U+200C) between
+   two non-ASCII characters (emoji ZWJ sequences, Persian, Indic scripts), the emoji
+   and text presentation selectors (U+FE0F/U+FE0E) after a non-ASCII character or a
+   keycap base (0-9, #, *), and the tag sequence of a subdivision flag (U+1F3F4 +
+   lowercase tag letters/digits + U+E007F, e.g. the flag of Scotland).
 2. The text is then HTML-escaped; article and model text is never interpreted as
    markdown or HTML. The only markup in the output is our own (buttons for citation
    markers, ``<mark>`` for highlighted quotes, a few structural tags).
@@ -60,12 +65,34 @@ def _invisible_table() -> dict[int, None]:
     return drop
 
 
+# What writing needs among the characters _invisible_table drops (see the module docstring).
+# A "visible" neighbour: non-ASCII and not itself one of the invisibles.
+_VIS = "[^\\x00-\\x7f\\u00ad\\u034f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\ufe00-\\ufe0e\\ufeff\\U000e0000-\\U000e01ef]"
+_KEEP = re.compile(
+    "\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,7}\U000e007f"  # subdivision flag
+    f"|(?<={_VIS})[\u200c\u200d](?={_VIS})"  # ZWNJ/ZWJ inside a word or emoji sequence
+    f"|(?<={_VIS[:-1]}\U000e007f])\ufe0e|(?<={_VIS[:-1]}\U000e007f])\ufe0f"  # presentation selectors
+    "|(?<=[0-9#*])\ufe0f(?=\u20e3)"  # keycap: 1 + VS16 + U+20E3
+)
+
+
 def clean_text(s: Any) -> str:
-    """``s`` as text without invisible/format/control characters (newlines and tabs kept)."""
+    """``s`` as text without invisible/format/control characters (newlines and tabs kept;
+    joiners, presentation selectors and flag tags kept where writing needs them)."""
     if s is None:
         return ""
     text = str(s).replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    return text.translate(_invisible_table())
+    table = _invisible_table()
+    if text.isascii():
+        return text.translate(table)
+    out: list[str] = []
+    pos = 0
+    for m in _KEEP.finditer(text):
+        out.append(text[pos : m.start()].translate(table))
+        out.append(m.group())
+        pos = m.end()
+    out.append(text[pos:].translate(table))
+    return "".join(out)
 
 
 def esc(s: Any) -> str:
@@ -78,7 +105,7 @@ ALLOWED_TAGS = {
     "a", "details", "summary", "blockquote", "time", "section", "article", "header",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
-    "*": {"class", "title", "aria-label"},
+    "*": {"class", "title", "aria-label", "dir"},
     "button": {"type", "data-kind", "data-turn", "data-n"},
     "a": {"href", "target"},
     "mark": {"data-n"},
@@ -140,6 +167,7 @@ class TurnView:
     hits: tuple[Hit, ...] = ()
     notes: tuple[str, ...] = ()
     partial: str = ""  # streamed raw model text, replaced by ``answer`` when checked
+    draft: str = ""  # the pipeline's first cited sentences ('draft' event), shown until the answer is checked
     answer: Answer | None = None
     error: str = ""  # a RagError / busy message shown instead of an answer
     status: str = ""  # transient progress line ("searching", "writing the answer")
@@ -215,9 +243,9 @@ def answer_html(answer: Answer, turn: int = 0) -> str:
 
     parts.append('<div class="answer">')
     short = answer.short or (answer.answer.split("\n", 1)[0] if answer.answer else "")
-    parts.append(f'<p class="short-answer"><strong>{esc(short)}</strong></p>')
+    parts.append(f'<p class="short-answer" dir="auto"><strong>{esc(short)}</strong></p>')
     if answer.sentences:
-        parts.append('<p class="explanation">')
+        parts.append('<p class="explanation" dir="auto">')
         bits = []
         for s in answer.sentences:
             cls = "sentence supported" if s.supported else "sentence unsupported"
@@ -261,9 +289,13 @@ def _sentence_li(text: str, supported: bool, reason: str, turn: int, titles: Map
     )
 
 
-def streaming_html(text: str) -> str:
-    """The model's raw text while it is still writing (escaped; markers not yet checked)."""
-    return sanitize_html(f'<div class="answer streaming"><p class="partial">{esc(text)}<span class="cursor">▍</span></p></div>')
+def streaming_html(text: str, draft: str = "") -> str:
+    """The model's raw text while it is still writing (escaped; markers not yet checked),
+    with the pipeline's draft of the cited sentences under it when there is one."""
+    extra = f'<p class="draft" dir="auto">{esc(draft)}</p>' if draft.strip() else ""
+    return sanitize_html(
+        f'<div class="answer streaming"><p class="partial" dir="auto">{esc(text)}<span class="cursor">▍</span></p>{extra}</div>'
+    )
 
 
 # ----------------------------------------------------------------------------------
@@ -378,7 +410,7 @@ def article_html(meta: Mapping[str, Any], body: str, highlights: Sequence[Highli
         pieces.append(f'<mark class="quote"{tip}>{esc(body[s:e])}</mark>')
         pos = e
     pieces.append(esc(body[pos:]))
-    out.append(f'<div class="article-body">{"".join(pieces)}</div>')
+    out.append(f'<div class="article-body" dir="auto">{"".join(pieces)}</div>')
     out.append("</article>")
     return sanitize_html("".join(out))
 
@@ -397,10 +429,13 @@ def empty_panel_html() -> str:
 
 
 def turn_html(t: TurnView, i: int) -> str:
+    """One question: the question, then its answer (or the streaming text, the progress
+    line, an error), then the sources. The answer sits above the sources so that it is
+    on screen as soon as the question is scrolled to the top of the conversation."""
     out = [f'<section class="turn" data-turn="{int(i)}">']
-    out.append(f'<div class="question"><span class="label">Q{i + 1}</span> {esc(t.question)}</div>')
+    out.append(f'<div class="question"><span class="label">Q{i + 1}</span> <span dir="auto">{esc(t.question)}</span></div>')
     if t.rewritten:
-        out.append(f'<div class="rewritten"><span class="label">Searched as:</span> <em>{esc(t.standalone)}</em></div>')
+        out.append(f'<div class="rewritten"><span class="label">Searched as:</span> <em dir="auto">{esc(t.standalone)}</em></div>')
     if t.filters:
         desc = []
         if t.filters.get("sources"):
@@ -413,16 +448,17 @@ def turn_html(t: TurnView, i: int) -> str:
             out.append(f'<div class="filters-used"><small>Filters: {esc("; ".join(desc))}</small></div>')
     for n in t.notes:
         out.append(f'<div class="note"><small>{esc(n)}</small></div>')
-    if t.evidence or t.hits or t.answer is not None:
-        out.append(sources_html(t.evidence, t.hits, i))
     if t.answer is not None:
         out.append(answer_html(t.answer, i))
-    elif t.partial:
-        out.append(streaming_html(t.partial))
+    elif t.partial or t.draft:
+        out.append(streaming_html(t.partial, t.draft))
     if t.error:
-        out.append(f'<div class="error-message" role="alert">{esc(t.error)}</div>')
+        kind = " busy" if t.error.startswith("Busy") else ""
+        out.append(f'<div class="error-message{kind}" role="alert">{esc(t.error)}</div>')
     elif t.status and t.answer is None:
-        out.append(f'<div class="status"><small>{esc(t.status)}</small></div>')
+        out.append(f'<div class="status" role="status"><small>{esc(t.status)}</small></div>')
+    if t.evidence or t.hits or t.answer is not None:
+        out.append(sources_html(t.evidence, t.hits, i))
     out.append("</section>")
     return "".join(out)
 
