@@ -102,7 +102,26 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the chat page binds to.")
     port: int = Field(7860, ge=0, le=65535, description="Port of the chat page.")
     auth: str = Field("", description="'user:password' to require a login on the chat page.")
-    max_concurrency: int = Field(4, ge=1, description="Requests queued for the model before 'busy'.")
+    max_concurrency: int = Field(
+        16, ge=1,
+        description="Questions the chat page accepts at once (one with the model, the rest queued with their "
+        "position shown); more get 'busy' at once. A queued question waits at most request_timeout.",
+    )  # fmt: skip
+    ui_models: list[str] = Field(
+        default_factory=list,
+        description="Models the chat page offers (preset names or GGUF paths); empty = only 'model'.",
+    )
+    max_loaded_models: int = Field(1, ge=1, description="Most LLMs the chat page keeps loaded at once.")
+    allow_index_editing: bool = Field(
+        False,
+        description="Let the chat page update/rebuild the index (off: read-only). Needs corpus_roots; "
+        "'rag serve --allow-index-editing'.",
+    )
+    corpus_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders the chat page may index from when allow_index_editing is on; any path outside "
+        "them (after resolving symlinks and '..') is refused.",
+    )
 
     @field_validator("answer_style")
     @classmethod
