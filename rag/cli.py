@@ -46,12 +46,36 @@ def _fail(e: RagError) -> None:
     raise typer.Exit(e.exit_code)
 
 
+def _unexpected(e: Exception, what: str) -> None:
+    """An error the library did not anticipate: one line, never a traceback (-vv logs it)."""
+    logging.getLogger(__name__).debug("%s failed", what, exc_info=True)
+    detail = " ".join(str(e).split())[:300]
+    typer.echo(f"error: {what} failed ({type(e).__name__}{': ' + detail if detail else ''}); run with -vv for details", err=True)
+    raise typer.Exit(1)
+
+
 def _load_settings(config: Path | None, **overrides: Any) -> Settings:
     try:
         return Settings.load(config, **overrides)
     except RagError as e:
         _fail(e)
         raise  # unreachable
+
+
+def _plain(text: str) -> str:
+    """A command-line question as valid text (undecodable bytes become U+FFFD, never a crash on output)."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _check_question(q: str) -> None:
+    """A question with nothing printable in it is refused (exit 2) before any search."""
+    if not "".join(ch for ch in q if ch.isprintable()).strip():
+        from rag.errors import SettingsError
+
+        raise SettingsError("the question is empty once invisible and control characters are removed; type it as plain text.")
 
 
 def _emit_json(obj: Any) -> None:
@@ -232,13 +256,31 @@ def search(
 
     try:
         flt = _filters(source, since, until)
-        questions = [query] if query is not None else read_questions(batch)  # type: ignore[arg-type]
+        questions = [_plain(q) for q in ([query] if query is not None else read_questions(batch))]  # type: ignore[arg-type]
         pipe = Pipeline.from_settings(s)
     except RagError as e:
         _fail(e)
         return
+    except Exception as e:
+        _unexpected(e, "search")
+        return
+    failed = 0
     for q in questions:
-        res = pipe.search(q, s.top_k, flt)
+        try:
+            _check_question(q)
+            res = pipe.search(q, s.top_k, flt)
+        except RagError as e:
+            if batch is None:
+                _fail(e)
+            failed += 1
+            _emit_json({"query": q, "error": str(e)})
+            continue
+        except Exception as e:  # no traceback on any input
+            if batch is None:
+                _unexpected(e, "search")
+            failed += 1
+            _emit_json({"query": q, "error": f"{type(e).__name__}: {e}"})
+            continue
         for note in res.notes:
             typer.echo(f"note: {note}", err=True)
         if as_json or batch is not None:
@@ -247,6 +289,8 @@ def search(
         for h in res.hits:
             snippet = " ".join(h.text.split())[:160]
             typer.echo(f"{h.rank:>2}. [{h.score:.3f}] {h.source} {h.published_at} | {h.title}\n    {snippet}")
+    if failed:
+        raise typer.Exit(1)
 
 
 ModelOpt = Annotated[str | None, typer.Option("--model", help="LLM preset name or path to a .gguf file.")]
@@ -290,28 +334,51 @@ def ask(
 
     try:
         flt = _filters(source, since, until)
-        questions = [query] if query is not None else read_questions(batch)  # type: ignore[arg-type]
+        questions = [_plain(q) for q in ([query] if query is not None else read_questions(batch))]  # type: ignore[arg-type]
         pipe = Pipeline.from_settings(s)
-        for q in questions:
-            if as_json or batch is not None:
-                _emit_json(pipe.answer(q, flt).to_json())
-                continue
-            final = None
-            for ev in pipe.stream(q, flt):
-                if ev.kind == "retrieval":
-                    srcs = sorted({h.source for h in ev.hits if h.source})
-                    typer.echo(f"(searched {len(ev.hits)} passages from {', '.join(srcs[:5]) or 'the index'})", err=True)
-                elif ev.kind == "token":
-                    typer.echo(ev.text, nl=False)
-                else:
-                    final = ev.answer
-            if final is not None:
-                typer.echo("")
-                if final.refused or final.answer != final.raw.strip():
-                    typer.echo(f"\n=> {final.answer}")
-                _print_answer(final, False)
     except RagError as e:
         _fail(e)
+        return
+    except Exception as e:
+        _unexpected(e, "ask")
+        return
+    failed = 0
+    for q in questions:
+        try:
+            _check_question(q)
+            _ask_one(pipe, q, flt, as_json or batch is not None)
+        except RagError as e:
+            if batch is None:
+                _fail(e)
+            failed += 1
+            _emit_json({"query": q, "error": str(e)})
+        except Exception as e:  # no traceback on any input
+            if batch is None:
+                _unexpected(e, "ask")
+            failed += 1
+            _emit_json({"query": q, "error": f"{type(e).__name__}: {e}"})
+    if failed:
+        raise typer.Exit(1)
+
+
+def _ask_one(pipe: Any, q: str, flt: Any, as_json: bool) -> None:
+    if as_json:
+        _emit_json(pipe.answer(q, flt).to_json())
+        return
+    final = None
+    for ev in pipe.stream(q, flt):
+        if ev.kind == "retrieval":
+            srcs = sorted({h.source for h in ev.hits if h.source})
+            typer.echo(f"(searched {len(ev.hits)} passages from {', '.join(srcs[:5]) or 'the index'})", err=True)
+        elif ev.kind == "token":
+            typer.echo(ev.text, nl=False)
+        else:
+            final = ev.answer
+    if final is not None:
+        typer.echo("")
+        if final.refused or final.answer != final.raw.strip():
+            typer.echo(f"\n=> {final.answer}")
+        _print_answer(final, False)
 
 
 @app.command()
@@ -321,12 +388,27 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 7860).")] = None,
     auth: Annotated[str | None, typer.Option(help="user:password required to open the page.")] = None,
     model: ModelOpt = None,
+    ui_model: Annotated[
+        list[str] | None, typer.Option("--ui-model", help="Another model the page offers (preset or GGUF); repeatable.")
+    ] = None,
+    max_loaded_models: Annotated[int | None, typer.Option(help="Most models kept loaded at once (default 1).")] = None,
+    max_concurrency: Annotated[int | None, typer.Option(help="Questions accepted at once before 'busy' (default 16).")] = None,
+    allow_index_editing: Annotated[
+        bool, typer.Option("--allow-index-editing", help="Let the page update/rebuild the index (needs --corpus-root).")
+    ] = False,
+    corpus_root: Annotated[
+        list[Path] | None, typer.Option("--corpus-root", help="Folder the page may index from; repeatable.")
+    ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
-    """Start the chat page."""
+    """Start the chat page (read-only unless --allow-index-editing) and its HTTP API."""
     _setup_logging(verbose)
-    s = _load_settings(config, index_dir=index_dir, host=host, port=port, auth=auth, model=model)
+    s = _load_settings(
+        config, index_dir=index_dir, host=host, port=port, auth=auth, model=model, ui_models=ui_model,
+        max_loaded_models=max_loaded_models, max_concurrency=max_concurrency,
+        allow_index_editing=allow_index_editing or None, corpus_roots=corpus_root,
+    )  # fmt: skip
     from ui.app import serve as serve_ui
 
     try:
