@@ -321,6 +321,9 @@ def ask(
     source: SourceOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Read 'this week', 'recently' against this day (YYYY-MM-DD).")
+    ] = None,
     config: ConfigOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
@@ -329,7 +332,7 @@ def ask(
     if (query is None) == (batch is None):
         typer.echo("error: give a QUESTION or --batch FILE (not both)", err=True)
         raise typer.Exit(2)
-    s = _load_settings(config, index_dir=index_dir, top_k=k, model=model)
+    s = _load_settings(config, index_dir=index_dir, top_k=k, model=model, as_of=as_of)
     from rag.pipeline import Pipeline
 
     try:

@@ -10,6 +10,12 @@ grouped by article under a short header (outlet, date, first words of the title)
 ``Evidence`` keeps its chunk id and exact character span, so a citation can always be
 traced and highlighted. (Scoring sentences with the embedder as well was measured: +1
 point of gold-fact recall for ~0.5 s per question, so it is not done.)
+
+The budget and the shape depend on the question's form (``budget_for``): a fact
+needs a few sentences from the best articles, a summary or a timeline one or two
+sentences from each of many articles, shown in date order. Relative days in a
+sentence ("on Monday", "yesterday") are resolved from its article's publication date
+in ``Evidence.context``, the text the model reads, so an answer can state the date.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 
 from rag.chunk import split_sentences
 from rag.lexical import lexical_scores
 from rag.types import Evidence, Hit
+from rag.words import WEEKDAY_NAMES
 
 MIN_SENTENCE_CHARS = 25
 
@@ -36,12 +44,20 @@ class Candidate:
     score: float = 0.0
 
 
+_LEANS_BACK = re.compile(r"^[\"“‘']?(?:He|She|They|It|Its|His|Her|Their|This|These|Those|That|The\s+(?:company|firm|move|decision|deal|board|agency|group))\b")
+
+
 def candidates(hits: Sequence[Hit]) -> list[Candidate]:
-    """Every distinct sentence of the hits, in hit order."""
+    """Every distinct sentence of the hits, in hit order. A sentence that leans on the one
+    before it ("She replaces ...", "It said ...") keeps that sentence with it, so the
+    name it refers to is in the evidence too."""
     seen: set[tuple[str, int]] = set()
     out = []
     for h in hits:
-        for a, b in split_sentences(h.text):
+        spans = split_sentences(h.text)
+        for i, (a, b) in enumerate(spans):
+            if i > 0 and _LEANS_BACK.match(h.text[a:b]) and len(h.text[spans[i - 1][0] : b]) <= 600:
+                a = spans[i - 1][0]
             key = (h.article_id, h.start + a)
             if key in seen:
                 continue
@@ -69,8 +85,78 @@ def format_evidence(evidence: Sequence[Evidence]) -> str:
         if e.article_id != current:
             current = e.article_id
             lines.append(header(e.source, e.published_at, e.title))
-        lines.append(f"[{e.n}] {_clean(e.text)}")
+        lines.append(f"[{e.n}] {_clean(e.model_text)}")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much evidence a form gets: tokens, articles, sentences per article, order."""
+
+    tokens: int
+    max_articles: int = 6
+    per_article: int = 3
+    by_date: bool = False
+
+
+BUDGETS = {
+    "fact": Budget(260, 6, 3),
+    "yesno": Budget(260, 6, 3),
+    "explanation": Budget(320, 5, 4),
+    "event": Budget(320, 5, 4),
+    "open": Budget(320, 5, 4),
+    "comparison": Budget(340, 6, 3),
+    "list": Budget(400, 8, 3),
+    "summary": Budget(420, 8, 2, by_date=True),
+    "timeline": Budget(420, 8, 2, by_date=True),
+    "latest": Budget(360, 6, 2, by_date=True),
+}
+
+
+def budget_for(form: str, base_tokens: int = 200) -> Budget:
+    """The evidence budget of a form, scaled by the ``evidence_tokens`` setting (200 = 1.0)."""
+    b = BUDGETS.get(form, BUDGETS["open"])
+    return Budget(max(50, round(b.tokens * base_tokens / 200)), b.max_articles, b.per_article, b.by_date)
+
+
+_WEEKDAY = re.compile(r"\b(?:(last|next|this|on|by|since|until|from)\s+)?(" + "|".join(WEEKDAY_NAMES) + r")\b(?!\s*[(\[])")
+_RELDAY = re.compile(r"\b(yesterday|today|tonight|this morning|this afternoon|this evening)\b(?!\s*[(\[])", re.I)
+
+
+def long_date(d: date) -> str:
+    return f"{d.strftime('%B')} {d.day}, {d.year}"
+
+
+def resolve_days(text: str, published_at: str, fmt: str = "({})") -> str:
+    """``text`` with each weekday or "yesterday"/"today" followed by the date it means,
+    read against the publication date: a weekday is the latest such day on or before it
+    ("next Monday", or a weekday after "will", the first one after it)."""
+    try:
+        pub = date.fromisoformat(published_at[:10])
+    except ValueError:
+        return text
+
+    def weekday(m: re.Match[str]) -> str:
+        qual = (m.group(1) or "").lower()
+        target = WEEKDAY_NAMES.index(m.group(2))
+        before = text[max(0, m.start() - 60) : m.start()].lower()
+        future = qual == "next" or bool(re.search(r"\b(?:will|would|is due|are due|expected|plans? to|set to)\b[^.]*$", before))
+        if future:
+            delta = (target - pub.weekday()) % 7 or 7
+            d = pub + timedelta(days=delta)
+        else:
+            delta = (pub.weekday() - target) % 7
+            if qual == "last" and delta == 0:
+                delta = 7
+            d = pub - timedelta(days=delta)
+        return f"{m.group(0)} {fmt.format(long_date(d))}"
+
+    def relday(m: re.Match[str]) -> str:
+        w = m.group(1).lower()
+        d = pub - timedelta(days=1) if w == "yesterday" else pub
+        return f"{m.group(0)} {fmt.format(long_date(d))}"
+
+    return _RELDAY.sub(relday, _WEEKDAY.sub(weekday, text))
 
 
 def _clean(text: str) -> str:
@@ -87,6 +173,8 @@ def select_evidence(
     max_articles: int = 8,
     per_article: int = 3,
     rank_penalty: float = 0.02,
+    by_date: bool = False,
+    bonus: Callable[[str], float] | None = None,
 ) -> list[Evidence]:
     """Choose and number the sentences the model will read, within ``budget`` tokens.
 
@@ -108,6 +196,8 @@ def select_evidence(
             score = np.where(inside, np.maximum(score, lexical_scores(words, texts, idf)), score)
     rank = {h.chunk_id: i for i, h in enumerate(hits)}
     score = score - rank_penalty * np.array([rank[c.hit.chunk_id] for c in cands])
+    if bonus is not None:
+        score = score + np.array([bonus(t) for t in texts])
 
     order: list[str] = list(dict.fromkeys(c.hit.article_id for c in cands))[:max_articles]
     allowed = set(order)
@@ -123,6 +213,8 @@ def select_evidence(
         aid = c.hit.article_id
         if per.get(aid, 0) >= per_article:
             continue
+        if any(o.hit.article_id == aid and o.start < c.end and c.start < o.end for _, o in chosen):
+            continue  # overlaps a sentence already chosen (a sentence kept with the one before it)
         cost = count_tokens(f"[{len(chosen) + 1}] {_clean(c.text)}\n")
         if aid not in per:
             cost += count_tokens(header(c.hit.source, c.hit.published_at, c.hit.title) + "\n")
@@ -132,11 +224,30 @@ def select_evidence(
         per[aid] = per.get(aid, 0) + 1
         chosen.append((sc, c))
     article_rank = {aid: i for i, aid in enumerate(order)}
-    chosen.sort(key=lambda x: (article_rank[x[1].hit.article_id], x[1].start))
-    return [
-        Evidence(
-            n=i, chunk_id=c.hit.chunk_id, article_id=c.hit.article_id, title=c.hit.title, source=c.hit.source,
-            published_at=c.hit.published_at, text=c.text, start=c.start, end=c.end, score=round(sc, 4),
-        )  # fmt: skip
-        for i, (sc, c) in enumerate(chosen, 1)
-    ]
+    if by_date:  # a story told in order: oldest article first
+        chosen.sort(key=lambda x: (x[1].hit.published_at or "9999", article_rank[x[1].hit.article_id], x[1].start))
+    else:
+        chosen.sort(key=lambda x: (article_rank[x[1].hit.article_id], x[1].start))
+    out = []
+    for i, (sc, c) in enumerate(chosen, 1):
+        ctx = resolve_days(c.text, c.hit.published_at)
+        out.append(
+            Evidence(
+                n=i, chunk_id=c.hit.chunk_id, article_id=c.hit.article_id, title=c.hit.title, source=c.hit.source,
+                published_at=c.hit.published_at, text=c.text, start=c.start, end=c.end, score=round(sc, 4),
+                context=ctx if ctx != c.text else "",
+            )  # fmt: skip
+        )
+    return out
+
+
+CAUSAL = re.compile(
+    r"\b(?:because|after|due to|owing to|over|as a result|since|reason|caused|causing|following|amid|citing|"
+    r"led to|so that|in order to|blamed|traced|found that|failed to|for failing)\b",
+    re.I,
+)
+
+
+def causal_bonus(text: str, weight: float = 0.08) -> float:
+    """A small bonus for sentences that state a cause (for why / how questions)."""
+    return weight if CAUSAL.search(text) else 0.0

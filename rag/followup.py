@@ -19,12 +19,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.words import COMMON_CAPS, is_refusal
+
 PRONOUN = re.compile(r"\b(he|him|his|she|her|hers|they|them|their|theirs|it|its)\b", re.I)
 POSSESSIVE = {"his", "her", "hers", "their", "theirs", "its"}
 FRAGMENT = re.compile(r"^\s*(?:and|what about|how about|and what about|also)\b", re.I)
 NAME = re.compile(r"\b(?:[A-Z][\w&'’.-]+)(?:\s+(?:of\s+|the\s+)?[A-Z][\w&'’.-]+)*")
-_SKIP = {"Who", "What", "Which", "When", "Where", "Why", "How", "Does", "Did", "Do", "Is", "Was", "Were", "Are",
-         "Has", "Have", "The", "A", "An", "In", "On", "After", "Before", "Between", "And", "Yes", "No", "Insufficient"}  # fmt: skip
+_SKIP = COMMON_CAPS
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def _is_name(answer: str) -> bool:
     return (
         bool(a)
         and a.lower() not in {"yes", "no"}
-        and not a.lower().startswith("insufficient")
+        and not is_refusal(a)
         and a[:1].isupper()
         and len(a.split()) <= 6
     )

@@ -11,7 +11,6 @@ about evidence or citations.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import threading
@@ -35,8 +34,6 @@ class Generator(Protocol):
 
     def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]: ...
 
-    def continuation_logprobs(self, prompt: str, options: list[str]) -> list[float]: ...
-
     def stream(
         self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
     ) -> Iterator[str]: ...
@@ -48,23 +45,65 @@ def complete(gen: Generator, prompt: str, max_tokens: int, grammar: str | None =
 
 
 class _OneAtATime:
-    """A lock with a wait limit, shared by everything that uses one model."""
+    """A lock with a wait limit, shared by everything that uses one model. ``waiting`` is
+    the number of callers queued behind the holder (the chat page shows it)."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._count = threading.Lock()
         self.waiting = 0
 
     def acquire(self) -> None:
-        self.waiting += 1
+        with self._count:
+            self.waiting += 1
         try:
             if not self._lock.acquire(timeout=self.timeout):
                 raise BusyError(f"the model is busy with another question; waited {self.timeout:.0f}s, try again shortly")
         finally:
-            self.waiting -= 1
+            with self._count:
+                self.waiting -= 1
 
     def release(self) -> None:
         self._lock.release()
+
+
+class Held:
+    """The model held for one question (``Generator.hold()``): the same calls without taking
+    the lock again, so a question's two or three calls are never interleaved with another
+    question's (which would also throw away llama.cpp's prompt cache). Any thread may
+    release it (a streamed answer can be resumed on another worker thread)."""
+
+    def __init__(self, gen: Any) -> None:
+        self._gen = gen
+        self.name = gen.name
+        self.n_ctx = getattr(gen, "n_ctx", None)
+
+    def count_tokens(self, text: str) -> int:
+        return int(self._gen.count_tokens(text))
+
+    def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str:
+        return str(self._gen.chat_prompt(system, user, assistant_prefix))
+
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        return list(self._gen._first_token_logprobs(prompt, options))
+
+    def stream(
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
+    ) -> Iterator[str]:
+        return self._gen._stream(prompt, max_tokens, grammar, stop, ban)
+
+
+class _Hold:
+    def __init__(self, gen: Any) -> None:
+        self.gen = gen
+
+    def __enter__(self) -> Held:
+        self.gen._gate.acquire()
+        return Held(self.gen)
+
+    def __exit__(self, *exc: object) -> None:
+        self.gen._gate.release()
 
 
 def cpu_features() -> str:
@@ -141,36 +180,49 @@ class LlamaGenerator:
                 ids.add(self.llm.tokenize(v.encode("utf-8"), add_bos=False)[0])
         return ids
 
+    def hold(self) -> _Hold:
+        """``with gen.hold() as g:`` the model for one question's calls (see ``Held``)."""
+        return _Hold(self)
+
+    @property
+    def waiting(self) -> int:
+        return self._gate.waiting
+
     def stream(
         self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
     ) -> Iterator[str]:
         """Greedy completion, streamed. ``ban``: words whose first token may not be generated."""
         self._gate.acquire()
         try:
-            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-            room = self.n_ctx - len(tokens)
-            if room < 8:
-                raise ModelError(
-                    f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; "
-                    "lower evidence_tokens or raise n_ctx"
-                )
-            self.last_prompt_tokens, self.last_cached_tokens = len(tokens), self._shared_prefix(tokens)
-            it = self.llm.create_completion(
-                tokens, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
-                repeat_penalty=1.0, stream=True, stop=stop or [], grammar=self._grammar(grammar) if grammar else None,
-                logit_bias={i: -100.0 for i in self._word_ids(ban)} or None,
-            )  # fmt: skip
-            try:
-                for part in it:
-                    text = part["choices"][0]["text"]
-                    if text:
-                        yield text
-            finally:
-                close = getattr(it, "close", None)
-                if close:
-                    close()
+            yield from self._stream(prompt, max_tokens, grammar, stop, ban)
         finally:
             self._gate.release()
+
+    def _stream(
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
+    ) -> Iterator[str]:
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        room = self.n_ctx - len(tokens)
+        if room < 8:
+            raise ModelError(
+                f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; "
+                "lower evidence_tokens or raise n_ctx"
+            )
+        self.last_prompt_tokens, self.last_cached_tokens = len(tokens), self._shared_prefix(tokens)
+        it = self.llm.create_completion(
+            tokens, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
+            repeat_penalty=1.0, stream=True, stop=stop or [], grammar=self._grammar(grammar) if grammar else None,
+            logit_bias={i: -100.0 for i in self._word_ids(ban)} or None,
+        )  # fmt: skip
+        try:
+            for part in it:
+                text = part["choices"][0]["text"]
+                if text:
+                    yield text
+        finally:
+            close = getattr(it, "close", None)
+            if close:
+                close()
 
     def _shared_prefix(self, tokens: list[int]) -> int:
         prev = list(self.llm._input_ids) if self.llm.n_tokens else []
@@ -184,62 +236,30 @@ class LlamaGenerator:
     def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
         """Log-probability that the answer starts with each option (its first token), from one
         forward pass over the prompt. The KV cache keeps the shared prefix for the next call."""
-        import numpy as np
-
         self._gate.acquire()
         try:
-            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-            if len(tokens) >= self.n_ctx:
-                raise ModelError(f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; lower evidence_tokens")
-            same = min(self._shared_prefix(tokens), len(tokens) - 1)
-            self.last_prompt_tokens, self.last_cached_tokens = len(tokens), same
-            self.llm.n_tokens = same
-            self.llm.eval(tokens[same:])
-            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm._n_vocab,)).astype(np.float64)
-            m = logits.max()
-            logp = logits - (m + np.log(np.exp(logits - m).sum()))
-            out = []
-            for opt in options:
-                ids = {self.llm.tokenize(v.encode("utf-8"), add_bos=False)[0] for v in (opt, " " + opt) if v.strip()}
-                out.append(float(max(logp[i] for i in ids)))
-            return out
+            return self._first_token_logprobs(prompt, options)
         finally:
             self._gate.release()
 
-
-    def continuation_logprobs(self, prompt: str, options: list[str]) -> list[float]:
-        """log P(option | prompt) for each option: the prompt is read once, then each option's
-        tokens are scored one at a time from the cached prompt state."""
+    def _first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
         import numpy as np
 
-        def logp() -> np.ndarray:
-            x = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm._n_vocab,)).astype(np.float64)
-            m = x.max()
-            return x - (m + np.log(np.exp(x - m).sum()))
-
-        self._gate.acquire()
-        try:
-            tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
-            if len(tokens) + 16 >= self.n_ctx:
-                raise ModelError(f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; lower evidence_tokens")
-            same = min(self._shared_prefix(tokens), len(tokens) - 1)
-            self.llm.n_tokens = same
-            self.llm.eval(tokens[same:])
-            first = logp()
-            base = self.llm.n_tokens
-            out = []
-            for opt in options:
-                ids = self.llm.tokenize(opt.encode("utf-8"), add_bos=False)[:12]
-                total = float(first[ids[0]]) if ids else -1e9
-                self.llm.n_tokens = base
-                for prev, nxt in itertools.pairwise(ids):
-                    self.llm.eval([prev])
-                    total += float(logp()[nxt])
-                out.append(total)
-            self.llm.n_tokens = base
-            return out
-        finally:
-            self._gate.release()
+        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        if len(tokens) >= self.n_ctx:
+            raise ModelError(f"prompt of {len(tokens)} tokens does not fit the {self.n_ctx}-token context; lower evidence_tokens")
+        same = min(self._shared_prefix(tokens), len(tokens) - 1)
+        self.last_prompt_tokens, self.last_cached_tokens = len(tokens), same
+        self.llm.n_tokens = same
+        self.llm.eval(tokens[same:])
+        logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm._n_vocab,)).astype(np.float64)
+        m = logits.max()
+        logp = logits - (m + np.log(np.exp(logits - m).sum()))
+        out = []
+        for opt in options:
+            ids = {self.llm.tokenize(v.encode("utf-8"), add_bos=False)[0] for v in (opt, " " + opt) if v.strip()}
+            out.append(float(max(logp[i] for i in ids)))
+        return out
 
 
 class ScriptedGenerator:
@@ -265,22 +285,32 @@ class ScriptedGenerator:
         text = (self.reply(prompt) if callable(self.reply) else str(self.reply)).strip().lower()
         return [0.0 if text.startswith(o.lower()) else -10.0 for o in options]
 
-    def continuation_logprobs(self, prompt: str, options: list[str]) -> list[float]:
-        """0 for options the scripted reply starts with, -10 otherwise."""
-        text = (self.reply(prompt) if callable(self.reply) else str(self.reply)).strip().lower()
-        return [0.0 if text.startswith(o.lower()) else -10.0 for o in options]
+    def hold(self) -> _Hold:
+        return _Hold(self)
+
+    @property
+    def waiting(self) -> int:
+        return self._gate.waiting
+
+    def _first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        return self.first_token_logprobs(prompt, options)
 
     def stream(
         self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
     ) -> Iterator[str]:
         self._gate.acquire()
         try:
-            self.prompts.append(prompt)
-            text = self.reply(prompt) if callable(self.reply) else str(self.reply)
-            for s in stop or []:
-                if s in text:
-                    text = text[: text.index(s)]
-            for i in range(0, len(text), 4):
-                yield text[i : i + 4]
+            yield from self._stream(prompt, max_tokens, grammar, stop, ban)
         finally:
             self._gate.release()
+
+    def _stream(
+        self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
+    ) -> Iterator[str]:
+        self.prompts.append(prompt)
+        text = self.reply(prompt) if callable(self.reply) else str(self.reply)
+        for s in stop or []:
+            if s in text:
+                text = text[: text.index(s)]
+        for i in range(0, len(text), 4):
+            yield text[i : i + 4]

@@ -64,9 +64,25 @@ def tokenize_many(texts: list[str], show_progress: bool = False) -> list[list[st
     return out  # type: ignore[return-value]
 
 
-def lexical_scores(query: str, texts: Sequence[str], idf: Callable[[list[str]], dict[str, float]]) -> np.ndarray:
-    """Share of the question's idf mass that each text contains."""
+@functools.lru_cache(maxsize=1)
+def question_words() -> frozenset[str]:
+    """Terms of the words that only shape a question (who, what, did, does, ...): BM25's
+    English stop-word list keeps them, but they say nothing about what is asked."""
+    from rag.words import AUXILIARIES, WH_WORDS
+
+    return frozenset(terms(" ".join(w for w in (*WH_WORDS, *AUXILIARIES) if "'" not in w)))
+
+
+def query_terms(query: str) -> list[str]:
+    """Distinct terms of a question without its question words (all of them if nothing else is left)."""
     q = list(dict.fromkeys(terms(query)))
+    qw = question_words()
+    return [t for t in q if t not in qw] or q
+
+
+def lexical_scores(query: str, texts: Sequence[str], idf: Callable[[list[str]], dict[str, float]]) -> np.ndarray:
+    """Share of the question's idf mass (question words left out) that each text contains."""
+    q = query_terms(query)
     if not q:
         return np.zeros(len(texts))
     w = idf(q)

@@ -1,51 +1,59 @@
-"""Online composer: question -> retrieve -> evidence -> prompt -> generate -> cite.
+"""Online composer: question -> form -> retrieve -> evidence -> draft -> model -> compose -> check.
 
 ``Pipeline.from_settings(settings)`` wires the real components; tests pass fakes to
 the constructor instead. The LLM is loaded lazily, so ``search`` never pays for it.
-``stream`` yields, in order: one ``retrieval`` event (hits and numbered evidence),
-``token`` events as the model writes, and one ``answer`` event with the checked
-``Answer``; ``answer`` is ``stream`` run to the end. The CLI, the chat page and the
-eval runner talk to this class (and to ``rag.build``) only.
+``stream`` yields, in order: a ``retrieval`` event with the hits (before the model is
+loaded), a second one with the numbered evidence, a ``draft`` event (the passages that
+bear most on the question, cited: the first words on screen while the model reads),
+``token`` events as the model writes its direct answer, and one ``answer`` event with
+the checked ``Answer``, which replaces the draft. ``answer`` is ``stream`` run to the end.
 
-Refusals are not left to the model alone: a question that attributes claims to an
-outlet with no articles in the index, or for which nothing relevant is retrieved, is
-refused before the model runs; a model answer that its own citations do not support
-is refused after it.
+The question's form (``rag.forms``) decides how much evidence is read, in what order,
+what the model is asked to write, and which passages support it (``rag.compose``).
+Every sentence of the answer is then checked against what it cites (``rag.cite``); one
+that fails is dropped; an answer with no supported sentence is a refusal with the
+reason. Refusals before the model runs: an outlet that the collection neither holds
+nor quotes, a multi-word name no article contains, nothing retrieved, and a Yes/No
+question about a subject no passage mentions. One question holds the model for all
+of its calls (``Generator.hold``), so questions never interleave.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.cite import (
-    REFUSAL,
-    candidate_names,
-    check_answer,
-    clean_short,
-    compose_extractive,
-    contains_answer,
-    ground_name,
-    is_refusal,
-)
+from rag.cite import check_answer, markers
+from rag.compose import choose_support, compose, direct_text, fallback_direct, parse_direct, support_text
 from rag.embed import Embedder, load_embedder
-from rag.evidence import format_evidence, select_evidence
+from rag.evidence import budget_for, causal_bonus, format_evidence, select_evidence
 from rag.followup import Turn, rewrite
+from rag.forms import QuestionForm, classify
 from rag.index import Index, open_index
+from rag.lexical import terms
 from rag.prompt import build_prompt
 from rag.retrieve import Filters, RetrievalParams, Retriever, SearchResult
 from rag.settings import Settings
-from rag.types import Answer, Evidence, Hit
+from rag.types import Answer, AnswerSentence, Citation, Evidence, Hit
+from rag.words import COMMON_CAPS, REFUSAL, is_refusal, refusal_text
 
 log = logging.getLogger(__name__)
+
+# most tokens the model may write for its direct answer, by form
+ANSWER_TOKENS = {"fact": 40, "yesno": 48, "explanation": 72, "event": 72, "open": 72}
+LONG_ANSWER_TOKENS = 80
+EXTRA_K_LONG = 5  # summaries and timelines read more articles
 
 
 def retrieval_params(s: Settings) -> RetrievalParams:
@@ -56,15 +64,18 @@ def retrieval_params(s: Settings) -> RetrievalParams:
         date_boost=s.date_boost,
         max_per_article=s.max_per_article,
         rerank_weight=s.rerank_weight,
+        relative_boost=s.relative_boost,
+        recency_boost=s.recency_boost,
     )
 
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """One step of ``Pipeline.stream``: kind is 'retrieval', 'token' or 'answer'.
+    """One step of ``Pipeline.stream``: kind is 'retrieval', 'draft', 'token' or 'answer'.
 
     'retrieval' comes first with the hits, and again with the numbered evidence once it
-    is chosen (a refusal before the model runs sends only the first)."""
+    is chosen (a refusal before the model runs sends only the first); 'draft' carries
+    the cited passages shown until the checked answer replaces them."""
 
     kind: str
     hits: tuple[Hit, ...] = ()
@@ -73,6 +84,18 @@ class StreamEvent:
     answer: Answer | None = None
     query: str = ""  # the standalone question actually searched (after follow-up rewriting)
     notes: tuple[str, ...] = ()
+    form: str = ""
+
+
+def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:
+    """Terms of the names a question is about (capitalised words that are not sentence
+    openers, outside outlet mentions)."""
+    text = question
+    for a, b in sorted(outlet_spans, reverse=True):
+        text = text[:a] + " " + text[b:]
+    words = re.findall(r"\b[A-Z][\w'’.-]*", text)
+    names = [w.rstrip(".").replace("’s", "").replace("'s", "") for w in words if w not in COMMON_CAPS]
+    return list(dict.fromkeys(t for n in names for t in terms(n)))
 
 
 class Pipeline:
@@ -95,7 +118,7 @@ class Pipeline:
         index_dir = Path(settings.index_dir)
         # read the manifest first so a missing index fails before the slow model load
         open_index(index_dir, verify=False).close()
-        emb = embedder or load_embedder(settings.embedder, settings.embed_batch_size)
+        emb = embedder or load_embedder(settings.embedder, settings.embed_batch_size, getattr(settings, "embed_backend", None))
         index = open_index(index_dir, embedder_id=emb.model_id)
         return cls(index, emb, settings, generator)
 
@@ -129,107 +152,218 @@ class Pipeline:
         return Pipeline(index, self.embedder, self.settings, self._generator)
 
     # ------------------------------------------------------------------ online path
-    def search(self, query: str, k: int | None = None, filters: Filters = Filters()) -> SearchResult:
-        return self.retriever.search(query, k or self.settings.top_k, filters)
+    def search(
+        self, query: str, k: int | None = None, filters: Filters = Filters(), as_of: str | date | None = None
+    ) -> SearchResult:
+        return self.retriever.search(query, k or self.settings.top_k, filters, _as_date(as_of))
 
-    def evidence_for(self, query: str, hits: Sequence[Hit], count_tokens: Any, parsed: Any = None) -> list[Evidence]:
+    def evidence_for(
+        self, query: str, hits: Sequence[Hit], count_tokens: Any, parsed: Any = None, form: QuestionForm | None = None
+    ) -> list[Evidence]:
+        form = form or classify(query)
         segments = [(m.sources, words) for m, words in parsed.segments()] if parsed is not None else []
-        return select_evidence(query, hits, count_tokens, self.settings.evidence_tokens, self.index.idf, segments)
+        b = budget_for(form.kind, self.settings.evidence_tokens)
+        return select_evidence(
+            query, hits, count_tokens, b.tokens, self.index.idf, segments, max_articles=b.max_articles,
+            per_article=b.per_article, by_date=b.by_date,
+            bonus=causal_bonus if form.kind == "explanation" else None,
+        )  # fmt: skip
 
     def stream(
-        self, query: str, filters: Filters = Filters(), k: int | None = None, history: Sequence[Turn] = ()
+        self,
+        query: str,
+        filters: Filters = Filters(),
+        k: int | None = None,
+        history: Sequence[Turn] = (),
+        as_of: str | date | None = None,
     ) -> Iterator[StreamEvent]:
         t0 = time.perf_counter()
         standalone = rewrite(query, history)
-        res = self.search(standalone, k, filters)
+        form = classify(standalone)
+        k = k or (self.settings.top_k + (EXTRA_K_LONG if form.long else 0))
+        res = self.search(standalone, k, filters, as_of)
         timings = {"retrieve_s": time.perf_counter() - t0}
-        notes = tuple(res.notes)
+        notes = list(res.notes)
+        hits = list(res.hits)
+        outlets = {m.sources for m in res.parsed.outlets}
+        if len(outlets) >= 2 and form.kind in ("explanation", "event", "open", "summary"):
+            form = replace(form, kind="comparison")  # "How did A and B describe ...": two outlets compared
 
-        def refuse(reason: str, hits: Sequence[Hit] = (), evidence: Sequence[Evidence] = ()) -> StreamEvent:
-            timings["first_token_s"] = timings["total_s"] = time.perf_counter() - t0
-            ans = Answer(
-                query=query, answer=f"{REFUSAL}\n{reason}", refused=True, short=REFUSAL, reason=reason,
-                evidence=tuple(evidence), hits=tuple(hits), timings=dict(timings), model="",
-                rewritten_query=standalone,
-            )  # fmt: skip
-            return StreamEvent("answer", answer=ans, query=standalone, notes=notes)
+        def done(ans: Answer) -> StreamEvent:
+            return StreamEvent("answer", answer=ans, query=standalone, notes=tuple(notes), form=form.kind)
 
-        if res.parsed.unknown_outlets or res.parsed.unknown_names:
-            yield StreamEvent("retrieval", hits=tuple(res.hits), query=standalone, notes=notes)
-            if res.parsed.unknown_outlets:
-                names = ", ".join(res.parsed.unknown_outlets)
-                yield refuse(f"the question relies on {names}, which has no articles in this collection", res.hits)
-            else:
-                names = ", ".join(f"'{n}'" for n in res.parsed.unknown_names)
-                yield refuse(f"the question is about {names}, which no article in this collection mentions", res.hits)
+        def refuse(reason: str, evidence: Sequence[Evidence] = (), sentences: Sequence[AnswerSentence] = (), raw: str = "") -> StreamEvent:
+            timings.setdefault("first_words_s", time.perf_counter() - t0)
+            timings.setdefault("first_token_s", time.perf_counter() - t0)
+            timings["total_s"] = time.perf_counter() - t0
+            return done(
+                Answer(
+                    query=query, answer=refusal_text(reason), refused=True, short=REFUSAL, reason=reason,
+                    sentences=tuple(sentences), evidence=tuple(evidence), hits=tuple(hits), timings=dict(timings),
+                    model=model_name, rewritten_query=standalone, raw=raw, form=form.kind, as_of=res.as_of,
+                    notes=tuple(notes),
+                )  # fmt: skip
+            )
+
+        model_name = getattr(self._generator, "name", "") if self._generator is not None else ""
+        parsed = res.parsed
+        # an outlet the question relies on that the collection does not hold: refuse, unless
+        # articles quote it, then answer from the passages that do
+        for name in parsed.unknown_outlets:
+            rows = self.retriever.mentions(name)
+            if not len(rows):
+                yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
+                yield refuse(f"the question relies on {name}: no article in this collection is from {name} or mentions it")
+                return
+            quoted = self.retriever.search(standalone, k, filters, _as_date(as_of) or None, within=rows)
+            hits = list(quoted.hits)
+            as_source = re.compile(
+                rf"(?:according to|reported by|told|published by|(?:a|an) report (?:by|in|from))\s+(?:the\s+)?{re.escape(name)}\b|"
+                rf"\b{re.escape(name)}\s+(?:reported|reports|wrote|published|revealed)\b"
+            )
+            if any(as_source.search(h.text) for h in hits):
+                notes.append(f"No article from {name} is in this collection; the answer uses passages that quote {name}.")
+        if parsed.unknown_names:
+            yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
+            names = ", ".join(f"'{n}'" for n in parsed.unknown_names)
+            yield refuse(f"the question is about {names}, which no article in this collection mentions")
             return
-        if not res.hits:
-            yield StreamEvent("retrieval", query=standalone, notes=notes)
+        if not hits:
+            yield StreamEvent("retrieval", query=standalone, notes=tuple(notes), form=form.kind)
             yield refuse("no passage in the collection matches the question" + (f" ({'; '.join(notes)})" if notes else ""))
             return
 
         # sources first: the user sees them while the model loads and reads
-        yield StreamEvent("retrieval", hits=tuple(res.hits), query=standalone, notes=notes)
+        yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
         gen = self.generator
-        evidence = self.evidence_for(standalone, res.hits, gen.count_tokens, res.parsed)
-        timings["evidence_s"] = time.perf_counter() - t0 - timings["retrieve_s"]
-        yield StreamEvent("retrieval", hits=tuple(res.hits), evidence=tuple(evidence), query=standalone, notes=notes)
-        if not evidence:
-            yield refuse("the retrieved passages contain no usable sentences", res.hits)
-            return
+        model_name = getattr(gen, "name", "")
+        hold = gen.hold() if hasattr(gen, "hold") else contextlib.nullcontext(gen)
+        with hold as g:
+            evidence = self.evidence_for(standalone, hits, g.count_tokens, parsed, form)
+            timings["evidence_s"] = time.perf_counter() - t0 - timings["retrieve_s"]
+            yield StreamEvent("retrieval", hits=tuple(hits), evidence=tuple(evidence), query=standalone, notes=tuple(notes), form=form.kind)
+            if not evidence:
+                yield refuse("the retrieved passages contain no usable sentences")
+                return
+            focus = [m.sources for m in parsed.outlets]
+            idf = self.index.idf
+            shown = evidence
+            if form.kind == "yesno":
+                subject = subject_terms(standalone, [(m.start, m.end) for m in parsed.outlets])
+                shown = [e for e in evidence if not subject or set(subject) & set(terms(f"{e.model_text} {e.title}"))]
+                if not shown:
+                    yield refuse(f"no passage mentions {' '.join(subject)}", evidence)
+                    return
+            draft = [support_text(e, form.kind) for e in choose_support(form, standalone, shown, (), focus, idf)]
+            timings["first_words_s"] = time.perf_counter() - t0
+            yield StreamEvent("draft", text="\n".join(draft), evidence=tuple(evidence), form=form.kind)
 
-        style = self.settings.answer_style
-        prompt, text, evidence = self._fit_prompt(gen, standalone, evidence, style)
-        t_gen = time.perf_counter()
-        raw_parts: list[str] = []
-        if style == "extractive" and prompt.form == "yesno":
-            # one forward pass: the model's Yes/No, read off its first-token probabilities
-            lp_yes, lp_no = gen.first_token_logprobs(text, ["Yes", "No"])
-            short = "Yes" if lp_yes + self.settings.yes_bias >= lp_no else "No"
-            timings["first_token_s"] = time.perf_counter() - t0
-            yield StreamEvent("token", text=short)
-            raw_parts.append(f"log P(first token): Yes {lp_yes:.3f}, No {lp_no:.3f}")
-            raw = compose_extractive(short, evidence, [m.sources for m in res.parsed.outlets])
-            yield StreamEvent("token", text=raw[len(short) :])
-        else:
-            limit = 24 if style == "extractive" else self.settings.max_answer_tokens
-            stop = ["\n"] if style == "extractive" else None
-            ban = ["Yes", "No"] if style == "extractive" else []  # a wh-question is not answered by Yes/No
-            if style == "extractive" and self.settings.refusal_min_prob > 0:
-                # greedy decoding refuses whenever "Insufficient" is the single likeliest first token,
-                # even at p = 0.17 with the answer spread over other tokens; demand more than that
-                (lp_refuse,) = gen.first_token_logprobs(text, ["Insufficient"])
-                if math.exp(lp_refuse) < self.settings.refusal_min_prob:
-                    ban.append("Insufficient")
-            for piece in gen.stream(text, limit, prompt.grammar, stop, ban):
-                if not raw_parts:
-                    timings["first_token_s"] = time.perf_counter() - t0
-                raw_parts.append(piece)
-                yield StreamEvent("token", text=piece)
-            raw = "".join(raw_parts).strip()
-            if style == "extractive":
-                short = self._ground_open(clean_short(raw), evidence, standalone, text, gen)
-                raw = REFUSAL if not short or is_refusal(short) else compose_extractive(short, evidence)
-                if raw != short:
-                    yield StreamEvent("token", text=raw[len(short) :] if raw.startswith(short) else "")
-        timings["generate_s"] = time.perf_counter() - t_gen
+            prompt, text, shown = self._fit_prompt(g, standalone, shown, form.kind)
+            t_gen = time.perf_counter()
+            raw_parts: list[str] = []
+            decision = ""
+            if form.kind == "yesno":
+                lp_yes, lp_no, lp_unsure = g.first_token_logprobs(text, ["Yes", "No", "Insufficient"])
+                timings["first_token_s"] = time.perf_counter() - t0
+                raw_parts.append(f"log P(first token): Yes {lp_yes:.3f}, No {lp_no:.3f}, Insufficient {lp_unsure:.3f}\n")
+                if lp_unsure > max(lp_yes, lp_no):
+                    timings["generate_s"] = time.perf_counter() - t_gen
+                    yield refuse(
+                        "the passages that mention the question's subject do not say whether it is so", evidence,
+                        raw="".join(raw_parts),
+                    )  # fmt: skip
+                    return
+                decision = "Yes" if lp_yes >= lp_no else "No"
+                yield StreamEvent("token", text=f"{decision}.")
+            else:
+                limit = ANSWER_TOKENS.get(form.kind, LONG_ANSWER_TOKENS)
+                ban = ["Yes", "No"]  # a wh-question or a request is not answered by Yes/No
+                if self.settings.refusal_min_prob > 0:
+                    # greedy decoding refuses whenever "Insufficient" is the single likeliest first token,
+                    # even at p = 0.17 with the answer spread over other tokens; demand more than that
+                    (lp_refuse,) = g.first_token_logprobs(text, ["Insufficient"])
+                    if math.exp(lp_refuse) < self.settings.refusal_min_prob:
+                        ban.append("Insufficient")
+            pieces = iter(()) if decision else g.stream(text, min(limit, self.settings.max_answer_tokens), None, ["\n"], ban)
+            try:
+                for piece in pieces:
+                    if "first_token_s" not in timings:
+                        timings["first_token_s"] = time.perf_counter() - t0
+                    raw_parts.append(piece)
+                    yield StreamEvent("token", text=piece)
+                    if _sentences_done("".join(raw_parts)) >= prompt.sentences:
+                        break  # the direct answer is complete: do not pay for what would be cut
+            finally:
+                close = getattr(pieces, "close", None)
+                if close is not None:
+                    close()
+            timings["generate_s"] = time.perf_counter() - t_gen
+        raw = "".join(raw_parts)
         timings.setdefault("first_token_s", time.perf_counter() - t0)
-        checked = check_answer(raw, evidence, standalone)
+        if not decision and is_refusal(raw):
+            yield refuse("the passages do not answer the question (the model found no answer in them)", evidence, raw=raw)
+            return
+        # a Yes/No decision is shown with the passages that settle it; other answers are the model's sentences
+        direct = [] if decision else parse_direct(raw, prompt.sentences)
+        sentences = compose(form, standalone, shown if decision else evidence, direct, focus, idf)
+        checked = check_answer(sentences, evidence, standalone, idf)
+        final = self._accept(checked.sentences, decision)
         timings["total_s"] = time.perf_counter() - t0
+        if not final:
+            why = next((s.reason for s in checked.sentences if s.reason), "")
+            yield refuse(
+                "no sentence of the answer is supported by the passages it cites" + (f" ({why})" if why else ""),
+                evidence, checked.sentences, raw,
+            )  # fmt: skip
+            return
+        by_n = {e.n: e for e in evidence}
+        cited: dict[int, bool] = {}
+        for s in final:
+            for n in s.cites:
+                cited[n] = cited.get(n, False) or s.supported
+        citations = tuple(
+            Citation(
+                n=n, chunk_id=by_n[n].chunk_id, article_id=by_n[n].article_id, title=by_n[n].title,
+                source=by_n[n].source, published_at=by_n[n].published_at, quote=by_n[n].text,
+                start=by_n[n].start, end=by_n[n].end, supported=ok,
+            )  # fmt: skip
+            for n, ok in sorted(cited.items())
+        )
+        if checked.dropped_markers:
+            log.info("dropped %d citation markers outside the evidence", checked.dropped_markers)
+        short = direct_text(final)
         ans = Answer(
-            query=query, answer=checked.text, refused=checked.refused, short=checked.short, reason=checked.reason,
-            sentences=checked.sentences, citations=checked.citations, evidence=tuple(evidence), hits=tuple(res.hits),
-            timings=timings, model=getattr(gen, "name", ""), rewritten_query=standalone, raw="".join(raw_parts) or raw,
+            query=query, answer="\n".join(s.text for s in final), refused=False, short=short, reason="",
+            sentences=tuple(final), citations=citations, evidence=tuple(evidence), hits=tuple(hits), timings=timings,
+            model=model_name, rewritten_query=standalone, raw=raw, form=form.kind, as_of=res.as_of, notes=tuple(notes),
         )  # fmt: skip
-        yield StreamEvent("answer", answer=ans, query=standalone, notes=notes)
+        yield done(ans)
 
-    def _fit_prompt(self, gen: Any, question: str, evidence: list[Evidence], style: str) -> tuple[Any, str, list[Evidence]]:
+    @staticmethod
+    def _accept(sentences: Sequence[AnswerSentence], decision: str) -> list[AnswerSentence]:
+        """The answer's sentences after the check, failing ones dropped. A Yes/No decision
+        stands only over passages that bear on the question (it then cites them); another
+        answer whose direct answer failed is led by the best supported passage instead."""
+        ok = [s for s in sentences if s.supported]
+        if decision:
+            settling = [s for s in ok if s.role == "support"]
+            if not settling:
+                return []
+            cites = tuple(n for s in settling for n in s.cites)
+            return [AnswerSentence(f"{decision}." + "".join(f" [{n}]" for n in cites), cites, True, "", role="answer"), *ok]
+        if not ok:
+            return []
+        if any(s.role == "answer" for s in ok):
+            return ok
+        return fallback_direct(ok)
+
+    def _fit_prompt(self, gen: Any, question: str, evidence: list[Evidence], form: str) -> tuple[Any, str, list[Evidence]]:
         """The prompt, shrunk until it fits the model's context with room for the answer:
         the last passages go first, then (for an absurdly long question) its tail."""
         n_ctx = getattr(gen, "n_ctx", None)
-        room = self.settings.max_answer_tokens + 8
+        room = self.settings.max_answer_tokens + 16
         while True:
-            prompt = build_prompt(question, format_evidence(evidence), style=style)
+            prompt = build_prompt(question, format_evidence(evidence), form)
             text = gen.chat_prompt(prompt.system, prompt.user)
             if n_ctx is None or gen.count_tokens(text) + room <= n_ctx:
                 return prompt, text, evidence
@@ -241,31 +375,19 @@ class Pipeline:
                 return prompt, text, evidence  # nothing left to cut; the generator reports the overflow
             question = " ".join(words[: len(words) // 2]) + " …"
 
-    def _ground_open(self, short: str, evidence: Sequence[Evidence], question: str, prompt: str, gen: Any) -> str:
-        """Tie the model's short answer to a name in the evidence: expand a surname to the full
-        name the articles use; if the answer appears in no passage, let the model choose among
-        the names the passages do mention (its likelihood of each, plus how many articles
-        mention it)."""
-        if not short or is_refusal(short):
-            return short
-        cands = candidate_names(evidence, question, self.retriever.sources)
-        named = ground_name(short, [c for c, _ in cands], evidence)
-        if named:
-            return named
-        if any(contains_answer(e.text, short) or contains_answer(e.title, short) for e in evidence) or not cands:
-            return short
-        top = cands[: self.settings.answer_candidates]
-        scores = gen.continuation_logprobs(prompt, [c for c, _ in top])
-        # the model's likelihood, plus a prior for names several articles mention
-        best = max(zip(scores, top, strict=True), key=lambda x: x[0] + math.log(x[1][1]))
-        return best[1][0]
-
     def _embed_many(self, texts: list[str]) -> np.ndarray:
         return self.embedder.embed_documents(texts)
 
-    def answer(self, query: str, filters: Filters = Filters(), k: int | None = None, history: Sequence[Turn] = ()) -> Answer:
+    def answer(
+        self,
+        query: str,
+        filters: Filters = Filters(),
+        k: int | None = None,
+        history: Sequence[Turn] = (),
+        as_of: str | date | None = None,
+    ) -> Answer:
         final: Answer | None = None
-        for ev in self.stream(query, filters, k, history):
+        for ev in self.stream(query, filters, k, history, as_of):
             if ev.kind == "answer":
                 final = ev.answer
         assert final is not None  # stream always ends with an answer event
@@ -281,4 +403,23 @@ class Pipeline:
         self.index.close()
 
 
-__all__ = ["Pipeline", "StreamEvent", "Turn", "replace"]
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bMr|\bMs|\bDr|\bSt)(?<!\bMrs)[.!?](?:\s*\[\d{1,3}\])*(?=\s+[A-Z\"“]|\s*$)")
+
+
+def _sentences_done(text: str) -> int:
+    """Complete sentences in streamed text (a sentence counts once the next one has begun or
+    the text ends with its full stop and markers)."""
+    t = text.rstrip()
+    n = len(_SENTENCE_END.findall(t))
+    return n
+
+
+def _as_date(v: str | date | None) -> date | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+__all__ = ["Pipeline", "StreamEvent", "Turn", "markers", "replace"]

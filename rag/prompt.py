@@ -1,93 +1,60 @@
-"""Prompt templates (constants) and the question-form classifier.
+"""Prompt templates (constants) and the answer grammar.
 
-Two answer styles share one evidence block and one question line:
+One fixed system message holds every instruction, so llama.cpp keeps its KV cache
+from one question to the next; the variable part follows: the numbered evidence,
+the question, and last a short cue for the question's form (``rag.forms``), where
+small models follow it best.
 
-* ``extractive`` (default, for small models): the model only *decides*. For a Yes/No
-  question it reads the prompt once and the pipeline compares the probabilities of
-  "Yes" and "No" as its first token; for other questions it writes the short answer
-  (a name, number or date) and stops at the end of the line. The pipeline then quotes
-  the evidence sentences that support the decision, with their citations.
-* ``generative`` (for bigger models): the model writes the short answer and one or
-  two sentences ending in citation markers, shaped by a GBNF grammar; ``rag.cite``
-  checks every sentence.
-
-All instructions live in the system message, which is identical for every question,
-so llama.cpp keeps it in its cache; the variable part (evidence, then the question)
-follows, and a short cue comes *last*, where small models follow it best.
+The model writes the *direct answer*: one or two short plain sentences, or
+"Insufficient information."; the pipeline stops it at the end of the line or of its
+last allowed sentence, and ``rag.compose`` ties each sentence to the passages that
+state what it says (the model's own ``[n]`` markers are kept when they point at such
+a passage). For a Yes/No question the model first chooses between "Yes", "No" and
+"Insufficient" (first-token probabilities, no bias), then writes the reason after
+"Yes, " or "No, ". (A GBNF grammar that forced a marker after every sentence was
+tried: the 0.5B model then ran on without ever closing a sentence, and grammar-
+constrained sampling cost about a second per token here.)
+The supporting sentences that follow the direct answer are chosen and checked by
+``rag.compose`` and ``rag.cite``, not written by the model.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 SYSTEM = (
     "You answer questions about news articles using only the numbered passages given with the "
     "question, never outside knowledge. Each passage shows its outlet and publication date. "
-    "Answer Yes/No questions with Yes or No. Answer other questions with only the name, number or "
-    "date asked for, in a few words. If the passages do not contain the answer, say: "
-    "Insufficient information."
+    "Answer exactly what is asked, in one or two short, plain sentences. Write dates in full, "
+    "like October 2, 2023. Do not add anything the passages do not say. If the passages do not "
+    "answer the question, write: Insufficient information."
 )
 
-USER = "Passages:\n{evidence}\n\nQuestion: {question}\n{instruction}"
+USER = "Passages:\n{evidence}\n\nQuestion: {question}\n{cue}"
 
-INSTRUCTIONS = {
-    ("extractive", "yesno"): "Answer Yes or No.",
-    ("extractive", "open"): "Answer in a few words.",
-    ("generative", "yesno"): (
-        "Answer Yes or No on the first line. On the second line write one sentence that says why, "
-        "ending with the numbers of the passages it uses, like [1] or [2][3]."
-    ),
-    ("generative", "open"): (
-        "On the first line write only the answer: a name, a number or a date. On the second line "
-        "write one sentence that supports it, ending with the numbers of the passages it uses, like "
-        "[1] or [2][3]. If the passages do not contain the answer, write only: Insufficient information."
-    ),
+CUES = {
+    "fact": "Answer with the name, number or date asked for, in one short sentence.",
+    "yesno": "Answer Yes or No, then give the reason from the passages.",
+    "explanation": "Explain why or how, in one or two sentences.",
+    "event": "Say what happened, in one or two sentences.",
+    "summary": "Summarize the story in one or two sentences.",
+    "timeline": "Say how it developed, with dates, in one or two sentences.",
+    "comparison": "Say how they compare, in one or two sentences.",
+    "list": "Name them all in one sentence.",
+    "latest": "Give the latest news and its date, in one or two sentences.",
+    "open": "Answer in one or two sentences.",
 }
-
-_SENTENCE = r'sentence ::= [^\n\[\]]+ cites "."?' + "\n" + r'cites ::= ("[" [1-9] [0-9]? "]")+'
-GRAMMARS = {
-    "yesno": 'root ::= ("Yes" | "No") "\\n" sentence\n' + _SENTENCE,
-    "open": (
-        'root ::= answer | refuse\nrefuse ::= "Insufficient information."\nanswer ::= [^\\n\\[\\]]+ "\\n" sentence\n' + _SENTENCE
-    ),
-}
-
-_AUX = "does|did|do|is|was|were|are|has|have|had|can|could|would|will|should|shall|may|might|must"
-_WH = "who|whom|whose|what|which|when|where|why|how"
-_AUX_START = re.compile(rf"^\s*(?:{_AUX})\b", re.I)
-_CLAUSE_AUX = re.compile(rf",\s*(?:and\s+)?(?:{_AUX})\b", re.I)
-_WH_ANY = re.compile(rf"(?:^|[,;]\s*|\s)(?:{_WH})\b", re.I)
-
-
-def question_form(question: str) -> str:
-    """'yesno' for questions answered by Yes/No, else 'open'.
-
-    Yes/No: the question starts with an auxiliary verb ("Does ...", "Was ..."), or an
-    introductory phrase is followed by ", <auxiliary>" ("After the report ..., was there
-    ...") before any wh-word.
-    """
-    q = question.strip()
-    if _AUX_START.match(q):
-        return "yesno"
-    aux = _CLAUSE_AUX.search(q)
-    wh = _WH_ANY.search(q)
-    if aux and (wh is None or aux.start() < wh.start()):
-        return "yesno"
-    return "open"
-
 
 @dataclass(frozen=True)
 class Prompt:
     system: str
     user: str
     form: str
-    style: str
-    grammar: str | None
+    sentences: int  # how many sentences the direct answer may have
 
 
-def build_prompt(question: str, evidence_block: str, form: str | None = None, style: str = "extractive") -> Prompt:
-    """The prompt for one question; ``style`` is 'extractive' or 'generative' (see above)."""
-    form = form or question_form(question)
-    user = USER.format(evidence=evidence_block, question=" ".join(question.split()), instruction=INSTRUCTIONS[style, form])
-    return Prompt(SYSTEM, user, form, style, GRAMMARS[form] if style == "generative" else None)
+def build_prompt(question: str, evidence_block: str, form: str = "open") -> Prompt:
+    """The prompt for one question of the given form (``rag.forms`` kinds)."""
+    cue = CUES.get(form, CUES["open"])
+    user = USER.format(evidence=evidence_block, question=" ".join(question.split()), cue=cue)
+    return Prompt(SYSTEM, user, form, 1 if form in ("fact", "yesno", "list", "latest") else 2)

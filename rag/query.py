@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-MON_ABBR = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+from rag.words import COMMON_CAPS, MONTH_NAMES, MONTHS, WEEKDAY_NAMES
+from rag.words import MONTH_ABBR as MON_ABBR
+
 _MON = rf"(?:{MONTHS}|(?:{MON_ABBR})\.?)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 DATE_PATTERNS = [
@@ -40,21 +41,34 @@ DATE_PATTERNS = [
             r"\b(yesterday|today|last\s+(?:week|month)|this\s+(?:week|month)|past\s+(?:week|month)|\d+\s+days?\s+ago)\b", re.I
         ),
     ),
+    (
+        "recent",
+        re.compile(
+            r"\b(latest|most\s+recent(?:ly)?|newest|recent(?:ly)?|lately|these\s+days|currently|right\s+now|"
+            r"(?:what'?s|what\s+is)\s+new|up\s+to\s+date)\b",
+            re.I,
+        ),
+    ),
 ]
+RECENT_DAYS = 30  # "recently", "the latest": the month up to the as-of date, newest first
 _QUAL = re.compile(r"\b(before|prior to|until|by|after|since|following|from)\s+(?:the\s+)?(?:\w+\s+){0,2}$", re.I)
 
+_PUB_NAME = r"((?:[A-Z][\w&.'-]*)(?:\s+(?:of\s+|&\s+)?[A-Z][\w&.'-]*){0,4})"
 ATTRIBUTION = re.compile(
     r"(?:(?:article|piece|report|review|story|coverage|post|column|feature|analysis|another)s?\s+(?:from|by|in)\s+|"
-    r"(?:reported|published|written|covered|highlighted|detailed|discussed)\s+(?:by|in)\s+|"
+    r"(?:reported|published|written|covered|highlighted|detailed)\s+(?:by|in)\s+|"
+    # "according to Reuters", "according to the Financial Times"; not "according to Eddy Cue" (a person)
+    r"[Aa]ccording\s+to\s+(?=(?:the|The)\s|[A-Z][\w&.'-]*(?![\w&.'-]*\s+[A-Z]))|"
     r"\b(?:a|an|the)\s+(?=[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*\s+(?:article|piece|report|review|story|coverage)))"
-    r"(?:the\s+|The\s+)?"
-    r"((?:[A-Z][\w&.'-]*)(?:\s+(?:of\s+|&\s+)?[A-Z][\w&.'-]*){0,4})"
+    r"(?:the\s+|The\s+)?" + _PUB_NAME
 )
-_NOT_OUTLET = {
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "I", "It", "This", "That", "These", "Those", "Both", "Which", "What",
-}  # fmt: skip
+# "What did Bloomberg report about ...", "Has Reuters written about ...", "Bloomberg's report on ..."
+ATTRIBUTION_VERB = re.compile(
+    r"\b(?:[Dd]id|[Dd]oes|[Dd]o|[Hh]as|[Hh]ave|[Hh]ad)\s+(?:the\s+|The\s+)?" + _PUB_NAME
+    + r"\s+(?:report|write|publish|cover|say|claim|reveal)\w*\b"
+    r"|" + _PUB_NAME + r"(?:'s|’s)\s+(?:article|report|reporting|piece|story|coverage|investigation)\b"
+)
+_NOT_OUTLET = set(MONTH_NAMES) | set(WEEKDAY_NAMES) | {"I", "It", "This", "That", "These", "Those", "Both", "Which", "What"}
 
 
 _BOUNDARY = re.compile(r"[,;]|\b(?:while|whereas|and|but|or|compared to|in contrast to|versus|than)\b", re.I)
@@ -65,7 +79,7 @@ class DateRange:
     start: date
     end: date
     text: str
-    kind: str  # day | month | relative | before | after
+    kind: str  # day | month | relative | recent | before | after
 
     def contains(self, iso: str) -> bool:
         if not iso:
@@ -167,9 +181,11 @@ class OutletMatcher:
         """Publication names the question attributes claims to that match no indexed outlet."""
         spans = [(m.start, m.end) for m in known]
         out: list[str] = []
-        for m in ATTRIBUTION.finditer(text):
-            name = m.group(1)
-            a, b = m.start(1), m.end(1)
+        found = [(m.group(1), m.start(1), m.end(1)) for m in ATTRIBUTION.finditer(text)]
+        for m in ATTRIBUTION_VERB.finditer(text):
+            g = 1 if m.group(1) else 2
+            found.append((m.group(g), m.start(g), m.end(g)))
+        for name, a, b in found:
             if any(a < e and s < b for s, e in spans) or name in _NOT_OUTLET:
                 continue
             if name not in out:
@@ -182,6 +198,8 @@ def _parse_one(text: str, kind: str, as_of: date) -> tuple[date, date] | None:
 
     settings = {"RELATIVE_BASE": _dt(as_of), "PREFER_DATES_FROM": "past", "PREFER_DAY_OF_MONTH": "first"}
     clean = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
+    if kind == "recent":
+        return as_of - timedelta(days=RECENT_DAYS), as_of
     if kind == "relative":
         low = text.lower()
         if "week" in low:
@@ -193,7 +211,10 @@ def _parse_one(text: str, kind: str, as_of: date) -> tuple[date, date] | None:
                 prev_end = first - timedelta(days=1)
                 return prev_end.replace(day=1), prev_end
             return (as_of - timedelta(days=30), as_of) if low.startswith("past") else (first, as_of)
-    parsed = dateparser.parse(clean, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    try:
+        parsed = dateparser.parse(clean, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    except (ValueError, OverflowError):  # a date dateparser cannot represent reads as no date
+        return None
     if parsed is None:
         return None
     d = parsed.date()
@@ -236,7 +257,10 @@ def parse_dates(text: str, as_of: date) -> list[DateRange]:
                 continue
             if kind == "month" and m.group(1) == "May" and not re.search(r"\d{4}", m.group(1)):
                 continue  # "may" the verb
-            rng = _parse_one(m.group(1), kind, as_of)
+            try:
+                rng = _parse_one(m.group(1), kind, as_of)
+            except (ValueError, OverflowError):  # "9999-12-31", "0001-01-01" and other calendar ends
+                rng = None
             if rng is None:
                 continue
             taken.append((a, b))
@@ -245,10 +269,12 @@ def parse_dates(text: str, as_of: date) -> list[DateRange]:
             if q:
                 word = q.group(1).lower()
                 if word in {"before", "prior to", "until", "by"}:
-                    out.append(DateRange(date(1900, 1, 1), rng[0] - timedelta(days=1), m.group(1), "before"))
+                    end = rng[0] - timedelta(days=1) if rng[0] > date.min else date.min
+                    out.append(DateRange(min(date(1900, 1, 1), end), end, m.group(1), "before"))
                     continue
                 if word in {"after", "since", "following"}:
-                    out.append(DateRange(rng[1] + timedelta(days=1), date(2999, 12, 31), m.group(1), "after"))
+                    start = rng[1] + timedelta(days=1) if rng[1] < date.max else date.max
+                    out.append(DateRange(start, max(date(2999, 12, 31), start), m.group(1), "after"))
                     continue
             out.append(DateRange(rng[0], rng[1], m.group(1), k))
     return out
@@ -269,7 +295,7 @@ def names(text: str, outlets: list[OutletMention]) -> list[str]:
     out = []
     for m in _NAME.finditer(text):
         words = m.group(1).split()
-        while words and words[0] in _NAME_STOP:
+        while words and (words[0] in _NAME_STOP or words[0] in COMMON_CAPS or words[0].islower()):
             words = words[1:]
         if len(words) >= 2:
             out.append(" ".join(words))

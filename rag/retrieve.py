@@ -19,6 +19,7 @@ This module does not build indexes, select sentences or call an LLM.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -58,6 +59,8 @@ class RetrievalParams:
     outlet_quota: int = 1
     free_slots: int = 3  # top-k slots never reserved for sub-queries
     rerank_weight: float = 0.6  # second stage: best-sentence term overlap re-orders the top k
+    relative_boost: float = 0.6  # "this week", "last month": the window the question means
+    recency_boost: float = 0.4  # "recently", "the latest": newer articles first, fading over a month
     use_dense: bool = True
     use_bm25: bool = True
     understand: bool = True
@@ -69,6 +72,7 @@ class SearchResult:
     parsed: ParsedQuery
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    as_of: str = ""  # the day relative dates were read against
 
 
 class Retriever:
@@ -81,8 +85,8 @@ class Retriever:
         metas = index.articles_meta()
         self.sources = sorted({m["source"] for m in metas if m["source"]})
         self.matcher = OutletMatcher(self.sources)
-        dates = [m["published_at"] for m in metas if m["published_at"]]
-        self.as_of = date.fromisoformat(as_of) if as_of else (date.fromisoformat(max(dates)) if dates else date.today())
+        dates = [m["published_at"][:10] for m in metas if m["published_at"]]
+        self.as_of = date.fromisoformat(as_of) if as_of else default_as_of(dates)
         # per-row metadata as arrays, for vectorised filters and boosts
         art_source = {m["article_id"]: m["source"] for m in metas}
         art_date = {m["article_id"]: m["published_at"] for m in metas}
@@ -142,8 +146,16 @@ class Retriever:
         return self.index.rows_for_vids(vids[0][keep]), scores[0][keep]
 
     # ------------------------------------------------------------------ search
-    def parse(self, query: str) -> ParsedQuery:
-        return parse_query(query, self.matcher, self.as_of, self.index.has_word)
+    def parse(self, query: str, as_of: date | None = None) -> ParsedQuery:
+        return parse_query(query, self.matcher, as_of or self.as_of, self.index.has_word)
+
+    def mentions(self, name: str, limit: int = 2000) -> np.ndarray:
+        """Rows of the chunks whose text contains ``name`` as written (an outlet that the
+        collection quotes without holding its articles)."""
+        bm = self.index.bm25_scores(terms(name))
+        rows = np.flatnonzero(bm > 0)[:limit]
+        pat = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
+        return np.array([c.row for c in self.index.chunks(rows.tolist()) if pat.search(c.text)], dtype=np.int64)
 
     def _sub_bm25(self, text: str, scope: np.ndarray | None, mask: np.ndarray | None) -> np.ndarray:
         bm = self.index.bm25_scores(terms(text)) if self.params.use_bm25 else np.zeros(self.index.n_chunks, np.float32)
@@ -177,16 +189,25 @@ class Retriever:
                 out.append((seg if len(terms(seg)) >= 2 else query, rows))
         return out
 
-    def search(self, query: str, k: int = 10, filters: Filters = Filters()) -> SearchResult:
+    def search(
+        self, query: str, k: int = 10, filters: Filters = Filters(), as_of: date | None = None, within: np.ndarray | None = None
+    ) -> SearchResult:
+        """The top ``k`` chunks for ``query``; ``as_of`` overrides the date relative phrases are
+        read against; ``within`` (rows) restricts the search to those chunks."""
         t0 = time.perf_counter()
         p = self.params
         notes: list[str] = []
-        parsed = self.parse(query) if p.understand else ParsedQuery(query)
+        as_of = as_of or self.as_of
+        parsed = self.parse(query, as_of) if p.understand else ParsedQuery(query)
         if parsed.unknown_outlets or parsed.unknown_names:
             notes.append("not in the index: " + ", ".join(parsed.unknown_outlets + parsed.unknown_names))
         mask = self._filter_mask(filters, notes)
+        if within is not None:
+            inside = np.zeros(self.index.n_chunks, dtype=bool)
+            inside[within] = True
+            mask = inside if mask is None else (mask & inside)
         if mask is not None and not mask.any():
-            return SearchResult([], parsed, notes, time.perf_counter() - t0)
+            return SearchResult([], parsed, notes, time.perf_counter() - t0, as_of.isoformat())
         allowed = None if mask is None else np.flatnonzero(mask)
         C = min(p.candidates, self.index.n_chunks)
         subs = self._subqueries(query, parsed, allowed) if p.understand else []
@@ -205,7 +226,7 @@ class Retriever:
                 top = np.argpartition(-bm, min(n, len(bm) - 1))[:n]
                 cand.update(int(t) for t in top if bm[t] > 0)
         if not cand:
-            return SearchResult([], parsed, notes + ["nothing in the index matches the question"], time.perf_counter() - t0)
+            return SearchResult([], parsed, notes + ["nothing in the index matches the question"], time.perf_counter() - t0, as_of.isoformat())
         rows = np.array(sorted(cand), dtype=np.int64)
         fused, d, b = self._combine(rows, vecs.get(query), bm_full)
         groups: list[tuple[np.ndarray, np.ndarray]] = []  # per outlet mention: rows in scope, their scores
@@ -216,11 +237,11 @@ class Retriever:
             fused = np.maximum(fused, sc)
             groups.append((rows[inside], sc[inside]))
         if p.understand:
-            fused = fused + self._boosts(rows, parsed)
+            fused = fused + self._boosts(rows, parsed, as_of)
         hits = self._hits(self._select(rows, fused, groups, k), rows, fused, d, b)
         if p.rerank_weight:
             hits = self._rerank(query, hits)
-        return SearchResult(hits, parsed, notes, time.perf_counter() - t0)
+        return SearchResult(hits, parsed, notes, time.perf_counter() - t0, as_of.isoformat())
 
     def _rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
         """Second stage: add ``rerank_weight`` x the best sentence's share of the question's
@@ -233,18 +254,25 @@ class Retriever:
         out.sort(key=lambda h: -h.score)
         return [replace(h, rank=i) for i, h in enumerate(out, 1)]
 
-    def _boosts(self, rows: np.ndarray, parsed: ParsedQuery) -> np.ndarray:
+    def _boosts(self, rows: np.ndarray, parsed: ParsedQuery, as_of: date | None = None) -> np.ndarray:
         p = self.params
+        as_of = as_of or self.as_of
         out = np.zeros(len(rows), np.float32)
         if parsed.outlets and p.source_boost:
             out += p.source_boost * np.isin(self.row_source[rows], list(parsed.sources))
         if parsed.dates and p.date_boost:
             dates = self.row_date[rows]
             for rng in parsed.dates:
+                if rng.kind == "recent":  # newest first, fading over the window; nothing after as_of
+                    if p.recency_boost:
+                        ages = np.array([_age(x, as_of) for x in dates], dtype=np.float32)
+                        span = max(1, (rng.end - rng.start).days)
+                        out += np.where(ages >= 0, p.recency_boost * np.exp(-np.maximum(ages, 0) / span), 0.0)
+                    continue
                 lo, hi = rng.start, rng.end
                 if rng.kind == "day":  # publication times are UTC; allow a day either way
                     lo, hi = lo - timedelta(days=1), hi + timedelta(days=1)
-                weight = p.date_boost if rng.kind in ("day", "month", "relative") else p.date_boost / 3
+                weight = {"relative": p.relative_boost, "day": p.date_boost, "month": p.date_boost}.get(rng.kind, p.date_boost / 3)
                 lo_s, hi_s = lo.isoformat(), hi.isoformat() + "T99"
                 inside = np.array([bool(x) and lo_s <= x <= hi_s for x in dates])
                 out += weight * inside
@@ -308,6 +336,24 @@ class Retriever:
                 )  # fmt: skip
             )
         return out
+
+
+def _age(iso: str, as_of: date) -> float:
+    """Days from a publication date to ``as_of`` (negative: after it; NaN-free: undated = far)."""
+    try:
+        return float((as_of - date.fromisoformat(iso[:10])).days)
+    except ValueError:
+        return 1e6
+
+
+def default_as_of(dates: Sequence[str], today: date | None = None) -> date:
+    """The day relative phrases mean: today when the collection reaches today (its newest
+    article is from yesterday or later), else the newest article's day."""
+    today = today or date.today()
+    if not dates:
+        return today
+    newest = date.fromisoformat(max(dates)[:10])
+    return today if newest >= today - timedelta(days=1) else newest
 
 
 def _describe(f: Filters) -> str:

@@ -93,6 +93,13 @@ class Evidence:
     start: int
     end: int
     score: float = 0.0
+    # the text as the model reads it: ``text`` with relative days resolved from the
+    # publication date ("on Monday" -> "on Monday (October 2, 2023)"); "" = same as text
+    context: str = ""
+
+    @property
+    def model_text(self) -> str:
+        return self.context or self.text
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -135,6 +142,8 @@ class AnswerSentence:
     cites: tuple[int, ...]
     supported: bool
     reason: str = ""
+    # "answer" (the direct answer), "support" (a supporting sentence), "conflict" (sources disagree)
+    role: str = "support"
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,9 @@ class Answer:
     model: str = ""
     rewritten_query: str = ""
     raw: str = ""
+    form: str = ""  # the question's form (rag.forms kinds)
+    as_of: str = ""  # the date relative dates in the question were read against
+    notes: tuple[str, ...] = ()  # what the pipeline noticed (a quoted outlet, disagreeing sources)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -161,6 +173,13 @@ class Answer:
             "answer": self.answer,
             "refused": self.refused,
             "reason": self.reason,
+            "form": self.form,
+            "as_of": self.as_of,
+            "notes": list(self.notes),
+            "sentences": [
+                {"text": x.text, "cites": list(x.cites), "supported": x.supported, "role": x.role, "reason": x.reason}
+                for x in self.sentences
+            ],
             "citations": [c.to_json() for c in self.citations],
             "evidence": [e.to_json() for e in self.evidence],
             "timings": {k: round(v, 4) for k, v in self.timings.items()},

@@ -41,68 +41,92 @@ def make(hash_index: Path, reply: object, **kw: object) -> tuple[Pipeline, Scrip
     return Pipeline(open_index(hash_index, emb.model_id), emb, s, generator=gen), gen
 
 
-def test_stream_order_sources_then_tokens_then_checked_answer(hash_index: Path) -> None:
-    pipe, gen = make(hash_index, "Quillon Systems")
+FINED = "The National Privacy Board fined Quillon Systems $48 million."
+
+
+def test_stream_order_sources_draft_tokens_then_checked_answer(hash_index: Path) -> None:
+    pipe, gen = make(hash_index, FINED)
     events = list(pipe.stream("Which company did the National Privacy Board fine?"))
     kinds = [e.kind for e in events]
     assert kinds[0] == "retrieval" and events[0].hits and not events[0].evidence
     assert kinds[1] == "retrieval" and events[1].evidence
-    assert kinds[-1] == "answer" and set(kinds[2:-1]) == {"token"}
+    assert kinds[2] == "draft" and "[" in events[2].text  # cited passages on screen before the model runs
+    assert kinds[-1] == "answer" and set(kinds[3:-1]) == {"token"}
     ans = events[-1].answer
     assert ans is not None and not ans.refused
-    assert ans.short == "Quillon Systems"
+    assert ans.form == "fact" and "Quillon Systems" in ans.short
+    assert ans.sentences[0].role == "answer" and ans.sentences[0].cites
     assert ans.citations and all(c.supported for c in ans.citations)
     ev = {e.n: e for e in ans.evidence}
     for c in ans.citations:  # every citation is one of the passages shown, with its exact span
         assert c.n in ev and c.quote == ev[c.n].text and (c.start, c.end) == (ev[c.n].start, ev[c.n].end)
-    assert set(ans.timings) >= {"retrieve_s", "first_token_s", "total_s"}
+    assert set(ans.timings) >= {"retrieve_s", "first_words_s", "first_token_s", "total_s"}
+    assert ans.timings["first_words_s"] <= ans.timings["first_token_s"] <= ans.timings["total_s"]
     # the prompt carries the evidence before the question, and the fixed system text first
     assert gen.prompts[0].index("Passages:") < gen.prompts[0].index("Question:")
+    assert ans.to_json()["form"] == "fact" and ans.to_json()["as_of"]
 
 
-def test_yes_no_decision_comes_from_first_token_probabilities(hash_index: Path) -> None:
+def test_yes_no_decision_has_no_bias_and_shows_the_settling_passage(hash_index: Path) -> None:
     pipe, _ = make(hash_index, "No")
     ans = pipe.answer("Did The Ledger report that Quillon Systems was fined?")
-    assert ans.short == "No" and not ans.refused
-    assert ans.citations, "a Yes/No answer quotes the evidence it rests on"
-    pipe_yes, _ = make(hash_index, "No", yes_bias=20.0)
-    assert pipe_yes.answer("Did The Ledger report that Quillon Systems was fined?").short == "Yes"
+    assert ans.short.startswith("No") and not ans.refused
+    assert ans.citations, "a Yes/No answer quotes the evidence that settles it"
+    assert any(s.role == "support" and "The Ledger" in s.text for s in ans.sentences)
+    pipe_yes, _ = make(hash_index, "Yes")
+    assert pipe_yes.answer("Did The Ledger report that Quillon Systems was fined?").short.startswith("Yes")
+
+
+def test_yes_no_question_the_passages_do_not_settle_is_refused(hash_index: Path) -> None:
+    pipe, _ = make(hash_index, "Insufficient")
+    ans = pipe.answer("Did Quillon Systems pay the fine in cash?")
+    assert ans.refused and "do not say" in ans.reason
 
 
 def test_unknown_outlet_is_refused_before_the_model_runs(hash_index: Path) -> None:
-    pipe, gen = make(hash_index, "Quillon Systems")
-    ans = pipe.answer("What did a Bloomberg article say about the Quillon fine?")
-    assert ans.refused and "Bloomberg" in ans.reason
+    pipe, gen = make(hash_index, FINED)
+    for q in ("What did a Bloomberg article say about the Quillon fine?", "What did Bloomberg report about Kestrel?"):
+        ans = pipe.answer(q)
+        assert ans.refused and "Bloomberg" in ans.reason, q
     assert gen.prompts == []
 
 
-def test_answer_found_in_no_passage_is_replaced_by_a_name_the_passages_contain(hash_index: Path) -> None:
-    def reply(prompt: str) -> str:  # free answer: a name in no passage; among the candidates: Quillon
-        return "Globex Corporation" if "Quillon Systems" not in prompt[-40:] else "Quillon Systems"
+def test_capitalised_prose_is_not_an_outlet(hash_index: Path) -> None:
+    pipe, gen = make(hash_index, "Kestrel recalled the Arro 2 over batteries that can overheat.")
+    ans = pipe.answer("Summarize the Kestrel coverage")
+    assert not ans.refused, ans.reason
+    assert gen.prompts
 
-    pipe, _ = make(hash_index, reply)
+
+def test_an_answer_no_passage_supports_is_never_replaced_by_a_name(hash_index: Path) -> None:
+    pipe, _ = make(hash_index, "Globex Corporation fined the company.")
     ans = pipe.answer("Which company did the National Privacy Board fine?")
     assert "Globex" not in ans.answer
-    assert not ans.refused and ans.citations
-    assert all(ans.short.lower() in c.quote.lower() or ans.short.lower() in c.title.lower() for c in ans.citations)
+    if not ans.refused:  # the fallback: the best passage for the question, quoted and cited
+        assert ans.sentences[0].role == "answer" and "“" in ans.sentences[0].text and ans.citations
 
 
 def test_model_refusal_passes_through(hash_index: Path) -> None:
-    pipe, _ = make(hash_index, "Insufficient information.")
+    pipe, _ = make(hash_index, "Insufficient information.", refusal_min_prob=0.0)
     ans = pipe.answer("Which company did the National Privacy Board fine?")
     assert ans.refused and ans.answer.startswith("Insufficient information.")
 
 
-def test_generative_style_checks_the_models_citations(hash_index: Path) -> None:
-    def reply(prompt: str) -> str:
-        return "Quillon Systems\nThe National Privacy Board fined Quillon Systems $48 million [1][9]."
-
-    pipe, gen = make(hash_index, reply, answer_style="generative")
+def test_the_models_markers_outside_the_evidence_are_dropped(hash_index: Path) -> None:
+    pipe, _ = make(hash_index, "The National Privacy Board fined Quillon Systems $48 million [1][9].")
     ans = pipe.answer("Which company did the National Privacy Board fine, and how much?")
-    # [1] must be the passage holding the fine for the check to pass; [9] is out of range or dropped
     assert "[9]" not in ans.answer
     assert all(c.n <= len(ans.evidence) for c in ans.citations)
-    assert "ending with the numbers of the passages" in gen.prompts[0]
+
+
+def test_a_summary_has_several_cited_sentences_in_date_order(hash_index: Path) -> None:
+    pipe, _ = make(hash_index, "Quillon Systems leaked customer data, was fined $48 million and appealed.")
+    ans = pipe.answer("Can you summarize the Quillon data leak story?")
+    assert ans.form == "summary" and not ans.refused
+    support = [s for s in ans.sentences if s.role == "support"]
+    assert len(support) >= 3 and all(s.cites and s.supported for s in support)
+    dates = [ans.evidence[s.cites[0] - 1].published_at for s in support]
+    assert dates == sorted(dates)
 
 
 def test_filters_that_exclude_everything_refuse_with_a_note(hash_index: Path) -> None:
@@ -123,7 +147,7 @@ def test_one_request_at_a_time_and_busy_after_timeout(hash_index: Path) -> None:
 
     def slow(prompt: str) -> str:
         release.wait(5)
-        return "Quillon Systems"
+        return FINED
 
     pipe, gen = make(hash_index, slow)
     gen._gate.timeout = 0.3
@@ -140,13 +164,13 @@ def test_one_request_at_a_time_and_busy_after_timeout(hash_index: Path) -> None:
         if ev.kind == "token":
             break
     stream.close()
-    assert pipe.answer("Which company did the National Privacy Board fine?").short == "Quillon Systems"
+    assert "Quillon Systems" in pipe.answer("Which company did the National Privacy Board fine?").short
 
 
 def test_follow_up_is_rewritten_before_retrieval(hash_index: Path) -> None:
     from rag.followup import Turn
 
-    pipe, _ = make(hash_index, "Quillon Systems")
+    pipe, _ = make(hash_index, "Yes")
     events = list(pipe.stream("Did it appeal?", history=[Turn("Which company was fined?", "Quillon Systems")]))
     assert events[0].query == "Did Quillon Systems appeal?"
     assert events[-1].answer.rewritten_query == "Did Quillon Systems appeal?"
@@ -158,7 +182,7 @@ def test_real_smollm2_end_to_end(small_index: Path, real_embedder, smollm2) -> N
     events = list(pipe.stream("Did US officials warn North Korea against an arms deal with Russia?"))
     assert events[0].kind == "retrieval" and events[-1].kind == "answer"
     ans = events[-1].answer
-    assert ans.short in {"Yes", "No"}
+    assert ans.refused or ans.short.split(".")[0] in {"Yes", "No"}
     assert any("North Korea" in e.text for e in ans.evidence)
     assert ans.model == "smollm2-135m"
     assert ans.timings["first_token_s"] <= ans.timings["total_s"]
@@ -173,6 +197,7 @@ def test_default_model_answers_a_seed_question(small_index: Path, real_embedder)
     assert not ans.refused, ans.reason
     assert "north korea" in ans.short.lower()
     assert ans.citations and all(c.supported for c in ans.citations)
+    assert all(s.supported and s.cites for s in ans.sentences)
 
 
 def test_context_overflow_shrinks_the_prompt_instead_of_crashing(hash_index: Path) -> None:
@@ -189,7 +214,7 @@ class UnsureRefuser(ScriptedGenerator):
     banned from refusing, it names the company the sample corpus fined."""
 
     def __init__(self, p_refuse: float) -> None:
-        super().__init__("Quillon Systems")
+        super().__init__(FINED)
         self.p_refuse = p_refuse
         self.bans: list[tuple[str, ...]] = []
 
@@ -198,9 +223,9 @@ class UnsureRefuser(ScriptedGenerator):
 
         return [math.log(self.p_refuse) if o == "Insufficient" else -10.0 for o in options]
 
-    def stream(self, prompt, max_tokens, grammar=None, stop=None, ban=()):  # type: ignore[no-untyped-def]
+    def _stream(self, prompt, max_tokens, grammar=None, stop=None, ban=()):  # type: ignore[no-untyped-def]
         self.bans.append(tuple(ban))
-        yield "Quillon Systems" if "Insufficient" in ban else "Insufficient information."
+        yield FINED if "Insufficient" in ban else "Insufficient information."
 
 
 @pytest.mark.parametrize(("p_refuse", "min_prob", "refused"), [(0.17, 0.5, False), (0.9, 0.5, True), (0.17, 0.0, True)])
@@ -215,4 +240,4 @@ def test_model_refusal_needs_refusal_min_prob(hash_index: Path, p_refuse: float,
     assert ans.refused is refused, (ans.answer, ans.reason)
     assert ("Insufficient" in gen.bans[-1]) is (not refused)
     if not refused:
-        assert ans.short == "Quillon Systems" and ans.citations
+        assert "Quillon Systems" in ans.short and ans.citations

@@ -1,0 +1,316 @@
+"""Answer composition: the model's direct answer + the evidence -> the sentences of an answer.
+
+An answer has the shape its question asks for (``rag.forms``):
+
+1. the **direct answer**: the one or two sentences the model wrote (a fact, a reason, an
+   event, an overview), or for a Yes/No question "Yes, ..." / "No, ..." with its reason;
+2. the **supporting sentences**: passages quoted with their ``[n]`` — for a fact, an
+   explanation or an event the passages the direct answer cites, then the next best
+   from another article (up to ``SUPPORT[form]``); for a summary, a timeline or the
+   latest news the best sentence of each article, one per article, 3 to 6, each
+   stating its date, in date order (newest first for "latest"); for a comparison the
+   best sentence for each side;
+3. a **disagreement note** when passages used in the answer and other shown passages
+   state different numbers for the same thing ("31 reports" vs "40 reports"), citing
+   both sides.
+
+When the model gave no usable direct answer, the best supporting sentence stands in
+for it (a quote, never a name picked from the passages). Checking is ``rag.cite``'s
+job; this module does not call the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from rag.chunk import split_sentences
+from rag.cite import MARKER, _facts, _norm_num, overlap, relevance, strip_markers
+from rag.evidence import long_date, resolve_days
+from rag.forms import QuestionForm
+from rag.lexical import terms
+from rag.types import AnswerSentence, Evidence
+
+SUPPORT = {"fact": 2, "yesno": 2, "explanation": 3, "event": 3, "open": 3, "comparison": 2, "list": 5,
+           "summary": 5, "timeline": 6, "latest": 4}  # fmt: skip
+MIN_STORY = 3  # a summary or timeline tries to show at least this many articles
+QUOTE_WORDS = 45
+DATED = {"summary", "timeline", "latest"}
+
+
+def parse_direct(raw: str, max_sentences: int = 2) -> list[tuple[str, tuple[int, ...]]]:
+    """The model's output as (sentence, cited numbers) pairs, at most ``max_sentences``;
+    marker-only pieces are glued to the sentence before them, and a sentence that
+    repeats an earlier one is dropped."""
+    raw = " ".join(raw.split())
+    if not raw:
+        return []
+    pieces = [raw[a:b] for a, b in split_sentences(raw)] or [raw]
+    merged: list[str] = []
+    for p in pieces:
+        if merged and not re.search(r"\w", MARKER.sub("", p)):
+            merged[-1] += p if p.startswith(" ") else " " + p
+        else:
+            merged.append(p)
+    out: list[tuple[str, tuple[int, ...]]] = []
+    for s in merged:
+        cites = tuple(dict.fromkeys(int(x) for x in MARKER.findall(s)))
+        text = strip_markers(s)
+        if not re.search(r"\w", text) or any(overlap(text, t) >= 0.8 for t, _ in out):
+            continue
+        out.append((text, cites))
+        if len(out) >= max_sentences:
+            break
+    return out
+
+
+def _support_score(text: str, e: Evidence) -> float:
+    """How well passage ``e`` carries ``text``: word overlap plus the share of its numbers and names."""
+    nums, names, _ = _facts(text)
+    hay = f"{e.model_text} {e.title} {e.source}".lower()
+    facts = [n for n in nums] + [w.lower() for w in names]
+    got = sum(1 for f in facts if f in hay.replace(",", "")) / len(facts) if facts else 1.0
+    return overlap(text, f"{e.model_text} {e.title}") + got
+
+
+def attribute(text: str, cites: Sequence[int], evidence: Sequence[Evidence]) -> tuple[int, ...]:
+    """The passages a sentence rests on: those the model cited that carry it, else the one
+    that carries it best, plus one more when that adds a number or name the first lacks.
+    (Whether they truly support it is ``rag.cite``'s verdict, not this function's.)"""
+    if not evidence:
+        return ()
+    by_n = {e.n: e for e in evidence}
+    own = [n for n in cites if n in by_n and _support_score(text, by_n[n]) >= 1.5]
+    if own:
+        return tuple(own)
+    ranked = sorted(evidence, key=lambda e: (-_support_score(text, e), e.n))
+    best = ranked[0]
+    out = [best.n]
+    nums, names, _ = _facts(text)
+    missing = [f for f in [*nums, *(w.lower() for w in names)] if f not in best.model_text.lower().replace(",", "")
+               and f not in best.title.lower()]  # fmt: skip
+    if missing:
+        extra = next((e for e in ranked[1:] if any(f in e.model_text.lower().replace(",", "") for f in missing)), None)
+        if extra is not None:
+            out.append(extra.n)
+    return tuple(out)
+
+
+def _date(e: Evidence) -> str:
+    try:
+        return long_date(date.fromisoformat(e.published_at[:10]))
+    except ValueError:
+        return "undated"
+
+
+def quote(e: Evidence, focus: str = "", max_words: int = QUOTE_WORDS) -> str:
+    """The passage as shown to a reader: relative days resolved in brackets; a long one cut
+    to ``max_words`` words around the words of ``focus``."""
+    text = " ".join(resolve_days(e.text, e.published_at, "[{}]").split())
+    words = text.split(" ")
+    if len(words) <= max_words:
+        return text
+    focus_terms = set(terms(focus))
+    best, at = -1, 0
+    for i in range(0, len(words) - max_words + 1):
+        window = set(terms(" ".join(words[i : i + max_words])))
+        sc = len(window & focus_terms)
+        if sc > best:
+            best, at = sc, i
+    piece = " ".join(words[at : at + max_words])
+    return ("…" if at > 0 else "") + piece + ("…" if at + max_words < len(words) else "")
+
+
+def support_text(e: Evidence, form: str, focus: str = "") -> str:
+    """A supporting sentence: who said it and when, then the quote, then its marker."""
+    src = e.source or "An article"
+    q = quote(e, focus)
+    lead = f"{_date(e)} ({src})" if form in DATED else f"{src}, {_date(e)}"
+    return f"{lead}: “{q}” [{e.n}]"
+
+
+def _best_per_article(ranked: Sequence[Evidence]) -> list[Evidence]:
+    seen: set[str] = set()
+    out = []
+    for e in ranked:
+        if e.article_id not in seen:
+            seen.add(e.article_id)
+            out.append(e)
+    return out
+
+
+def choose_support(
+    form: QuestionForm,
+    question: str,
+    evidence: Sequence[Evidence],
+    cited: Sequence[int] = (),
+    focus_sources: Sequence[Sequence[str]] = (),
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+) -> list[Evidence]:
+    """The passages quoted under the direct answer (see the module docstring)."""
+    kind = form.kind
+    limit = SUPPORT.get(kind, 3)
+    by_n = {e.n: e for e in evidence}
+    rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
+    ranked = sorted(evidence, key=lambda e: (-(e.score + 0.5 * rel[e.n]), e.n))
+    if kind in DATED or kind == "list":
+        picked = _best_per_article(ranked)[: max(limit, MIN_STORY)]
+        picked = [e for i, e in enumerate(picked) if i < MIN_STORY or rel[e.n] >= 0.2 or e.n in cited]
+        if kind == "latest":
+            picked.sort(key=lambda e: (e.published_at, e.n), reverse=True)
+        elif kind != "list":
+            picked.sort(key=lambda e: (e.published_at or "9999", e.n))
+        return picked
+    picked: list[Evidence] = []
+    if kind == "comparison" or (kind == "yesno" and focus_sources):
+        groups: list[list[Evidence]] = []
+        if focus_sources:
+            groups = [[e for e in ranked if e.source in srcs] for srcs in focus_sources]
+        elif form.sides:
+            for side in form.sides:
+                groups.append(sorted(evidence, key=lambda e: -relevance(side, e.model_text + " " + e.title, idf)))
+        for g in groups:
+            best = next((e for e in g if e not in picked and all(e.article_id != p.article_id for p in picked)), None)
+            best = best or next((e for e in g if e not in picked), None)
+            if best is not None:
+                picked.append(best)
+        if picked:
+            return picked[: max(limit, len(groups))]
+    for n in cited:
+        if n in by_n and by_n[n] not in picked and len(picked) < limit:
+            picked.append(by_n[n])
+    for e in ranked:
+        if len(picked) >= limit:
+            break
+        if e in picked:
+            continue
+        if picked and rel[e.n] < 0.25:
+            continue
+        # a second sentence of the same article only when it says something else that bears on the question
+        picked.append(e)
+    return picked
+
+
+# --------------------------------------------------------------------- disagreement
+_QTY = re.compile(
+    r"(?<![\w.$])(\$?\d[\d,]*(?:\.\d+)?)(%|\s?(?:per ?cent|percent))?(?:\s+(million|billion|thousand|bn|m)\b)?"
+    r"((?:\s+[A-Za-z][\w-]*){0,3})"
+)
+_MULT = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def _quantities(text: str) -> list[tuple[float, str, set[str]]]:
+    """(value, as written, unit stems) for the numbers a sentence states, years and days left out."""
+    out = []
+    for m in _QTY.finditer(text):
+        raw = m.group(1)
+        digits = raw.replace(",", "").replace("$", "")
+        if _YEAR.match(digits) or re.search(r"(?:January|February|March|April|May|June|July|August|September|October|"
+                                             r"November|December)\s*$", text[: m.start()]):
+            continue
+        try:
+            v = float(digits)
+        except ValueError:
+            continue
+        v *= _MULT.get((m.group(3) or "").lower(), 1.0)
+        unit = set(terms(m.group(4) or ""))
+        if m.group(2):
+            unit.add("percent")
+        if "$" in raw:
+            unit.add("dollar")
+        if unit:
+            shown = (raw + (m.group(2) or "") + (" " + m.group(3) if m.group(3) else "")).strip()
+            out.append((v, shown, unit))
+    return out
+
+
+def _same_topic(a: str, b: str) -> bool:
+    ta, tb = set(terms(a)), set(terms(b))
+    if not ta or not tb:
+        return False
+    return len(ta & tb) / min(len(ta), len(tb)) >= 0.35
+
+
+def _window(text: str, shown: str, width: int = 8) -> set[str]:
+    i = text.find(shown)
+    if i < 0:
+        return set(terms(text))
+    words_before = text[:i].split()[-width:]
+    words_after = text[i + len(shown) :].split()[:width]
+    return set(terms(" ".join(words_before + words_after)))
+
+
+def disagreements(
+    direct: Sequence[tuple[str, tuple[int, ...]]], evidence: Sequence[Evidence], question: str
+) -> list[AnswerSentence]:
+    """Notes for a number the direct answer states that another shown passage, from another
+    article, states differently for the same thing (same unit, same surrounding words),
+    each note citing both sides."""
+    by_n = {e.n: e for e in evidence}
+    out: list[AnswerSentence] = []
+    for text, cites in direct:
+        for va, sa, ua in _quantities(text):
+            src = next((by_n[n] for n in cites if n in by_n and _norm_num(sa.split()[0]) in by_n[n].text.replace(",", "")), None)
+            if src is None:
+                continue
+            ctx_a = _window(src.text, sa.split()[0])
+            for b in evidence:
+                if b.article_id == src.article_id or relevance(question, b.text) < 0.3:
+                    continue
+                for vb, sb, ub in _quantities(b.text):
+                    if vb == va or not (ub & ua):
+                        continue
+                    ctx_b = _window(b.text, sb.split()[0])
+                    if not ctx_a or len(ctx_a & ctx_b) / max(1, min(len(ctx_a), len(ctx_b))) < 0.4:
+                        continue
+                    out.append(
+                        AnswerSentence(
+                            text=f"The sources disagree on this figure: {src.source or 'one article'} ({_date(src)}) "
+                            f"says {sa} [{src.n}], while {b.source or 'another article'} ({_date(b)}) says {sb} [{b.n}].",
+                            cites=(src.n, b.n), supported=True, role="conflict",
+                            reason=f"differing numbers ({' '.join(sorted(ua & ub))})",
+                        )  # fmt: skip
+                    )
+                    break
+                if out:
+                    return out
+    return out
+
+
+def compose(
+    form: QuestionForm,
+    question: str,
+    evidence: Sequence[Evidence],
+    direct: Sequence[tuple[str, tuple[int, ...]]],
+    focus_sources: Sequence[Sequence[str]] = (),
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+) -> list[AnswerSentence]:
+    """The unchecked sentences of an answer: direct answer, supporting quotes, disagreements."""
+    direct = [(t, attribute(t, cs, evidence)) for t, cs in direct]
+    cited = [n for _, cs in direct for n in cs]
+    sentences = [
+        AnswerSentence(text=t + "".join(f" [{n}]" for n in cs), cites=cs, supported=False, role="answer") for t, cs in direct
+    ]
+    focus = " ".join(t for t, _ in direct) + " " + question
+    support = choose_support(form, question, evidence, cited, focus_sources, idf)
+    for e in support:
+        sentences.append(AnswerSentence(text=support_text(e, form.kind, focus), cites=(e.n,), supported=False, role="support"))
+    sentences.extend(disagreements(direct, evidence, question))
+    return sentences
+
+
+def fallback_direct(sentences: Sequence[AnswerSentence]) -> list[AnswerSentence]:
+    """When no direct answer survived the check: the best supported supporting sentence
+    becomes the direct answer (a quote; never a substituted name)."""
+    sup = [s for s in sentences if s.supported and s.role == "support"]
+    if not sup:
+        return [s for s in sentences if s.supported]
+    first = AnswerSentence(sup[0].text, sup[0].cites, True, sup[0].reason, role="answer")
+    return [first] + [s for s in sentences if s.supported and s is not sup[0] and s.role != "answer"]
+
+
+def direct_text(sentences: Sequence[AnswerSentence]) -> str:
+    """The direct answer without its markers (``Answer.short``)."""
+    return " ".join(strip_markers(s.text) for s in sentences if s.role == "answer")

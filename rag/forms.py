@@ -1,0 +1,197 @@
+"""Question forms: what shape of answer a question asks for.
+
+``classify(question)`` reads the question's grammar (its opening words, the verb it asks
+about, a polite frame around it) and returns a ``QuestionForm`` whose ``kind`` is one of
+
+* ``fact``: who, which, where, when, how many, how much, what + name/number/date;
+* ``yesno``: a closed question ("Is Mateo Ferrand injured?", "After the report, was ...?");
+* ``explanation``: why, how did it happen, what caused / led to;
+* ``event``: what happened, what did X say / announce / decide, the outcome;
+* ``summary``: summarize, an overview, tell me about;
+* ``timeline``: how did X develop, what changed since, a chronology;
+* ``comparison``: compare, the difference between, how did A and B differ;
+* ``list``: list / name the ..., which companies ..., what are some ...;
+* ``latest``: the latest or most recent news on a topic;
+* ``open``: anything else, answered plainly.
+
+Polite requests ("Can you summarize ...", "Could you explain why ...", "Do you know
+who ...") are unwrapped first: they are requests, not Yes/No questions. Nothing here
+knows any data set's templates; it is a few grammatical cues, tested on varied
+phrasings. This module does no retrieval and no generation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.words import AUXILIARIES
+
+KINDS = ("fact", "yesno", "explanation", "event", "summary", "timeline", "comparison", "list", "latest", "open")
+LONG_FORMS = frozenset({"summary", "timeline", "latest", "list"})  # several sentences from several articles
+
+
+@dataclass(frozen=True)
+class QuestionForm:
+    kind: str
+    request: str  # the question with any polite frame removed
+    sides: tuple[str, ...] = ()  # for comparisons: the things compared, when the question names them
+    recency: bool = False  # asks about what is recent ("latest", "this week", "recently")
+
+    @property
+    def long(self) -> bool:
+        return self.kind in LONG_FORMS
+
+
+_AUX = "|".join(re.escape(a) for a in AUXILIARIES)
+_POLITE = re.compile(
+    r"^(?:(?:hi|hey|hello|ok|okay|so|please)[,!.]?\s+)*"
+    r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+|i(?:'d| would)\s+like\s+(?:you\s+)?to\s+(?:know\s+)?|"
+    r"i\s+want\s+to\s+know\s+|i(?:'m| am)\s+(?:curious|wondering)\s+(?:about\s+)?|do\s+you\s+know\s+|"
+    r"(?:can|could|may)\s+i\s+(?:get|have|ask)\s+|help\s+me\s+understand\s+|let\s+me\s+know\s+)",
+    re.I,
+)
+_TELL = re.compile(r"^(?:tell|show|give)\s+(?:me|us)\s+(?:(?:a|an|the)\s+)?", re.I)
+
+_SUMMARY = re.compile(
+    r"^(?:summari[sz]e|sum\s+up|recap|brief\s+me|catch\s+me\s+up|give\s+(?:me\s+)?(?:an?\s+)?(?:overview|summary|rundown|recap)|"
+    r"(?:an?\s+)?(?:overview|summary|rundown|recap|short\s+version|gist)\b)"
+    r"|\b(?:summary|overview|rundown|recap|gist)\s+of\b|\bin\s+(?:a\s+)?(?:nutshell|brief)\b|"
+    r"^what(?:'s| is| was)\s+the\s+(?:story|deal|background)\b|^(?:tell\s+me\s+)?about\b|^what\s+do\s+(?:we|you)\s+know\s+about\b",
+    re.I,
+)
+_TIMELINE = re.compile(
+    r"\b(?:timeline|chronolog\w*|sequence\s+of\s+events|step\s+by\s+step|over\s+time|from\s+start\s+to\s+finish)\b|"
+    r"^how\s+(?:did|has|have|does)\s+.+\b(?:develop|unfold|evolve|progress|play\s+out|change|escalate|turn\s+out)\w*\b|"
+    r"\bwhat\s+(?:has\s+|have\s+)?changed\b|\bhow\s+(?:has|have)\s+.+\bchanged\b|^trace\b|\bin\s+(?:what|which)\s+order\b",
+    re.I,
+)
+_LATEST = re.compile(
+    r"\b(?:latest|most\s+recent|newest|recent\s+(?:news|developments?|updates?|coverage)|any\s+(?:news|updates?)|"
+    r"what'?s\s+new|update\s+on|(?:what|anything)\s+new\b)",
+    re.I,
+)
+_RECENT_WORDS = re.compile(
+    r"\b(?:latest|most\s+recent|newest|recent(?:ly)?|this\s+(?:week|month)|these\s+days|currently|right\s+now|lately|so\s+far)\b",
+    re.I,
+)
+_COMPARE = re.compile(
+    r"^(?:compare|contrast)\b|\bdifferen(?:ce|t|tly|ces)\s+(?:between|from|in)\b|\bdiffer\b|\bcompared?\s+(?:to|with)\b|"
+    r"\bversus\b|\bvs\.?\s|\bin\s+contrast\s+to\b|\bhow\s+do(?:es)?\s+.+\s+compare\b|\bsimilar(?:ities|ity)?\b",
+    re.I,
+)
+_LIST = re.compile(
+    r"^(?:list|name|enumerate)\b|^(?:what|which|who)\s+(?:are|were)\s+(?:some|all|the\s+(?:main|key|major|other))\b|"
+    r"^what\s+(?:are|were)\s+(?:some\s+of\s+)?the\s+\w+s\b(?!.*\bof\s+the\s+(?:new|contract|deal))|"
+    r"^(?:which|what)\s+(?:\w+\s+)?(?:companies|people|countries|teams|players|outlets|firms|products|measures|steps|"
+    r"changes|options|charges|sanctions|cities|states|groups|banks|brands|models|features|reasons|issues)\b|"
+    r"^who\s+(?:else|all)\b",
+    re.I,
+)
+_EXPLAIN = re.compile(
+    r"^(?:why|how\s+come)\b|^explain\b|^(?:what|which)\s+(?:\w+\s+){0,2}(?:caused|causes|led\s+to|leads\s+to|prompted|"
+    r"triggered|drove|motivated|is\s+behind|was\s+behind|explains?)\b|"
+    r"^what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:main\s+)?(?:reasons?|cause|causes|motive|rationale|explanation|basis)\b|"
+    r"^for\s+what\s+reason\b|^on\s+what\s+grounds\b|^what\s+for\b|\bwhy\b",
+    re.I,
+)
+_EVENT = re.compile(
+    r"^what\s+(?:exactly\s+)?(?:happened|happens|has\s+happened|took\s+place|occurred|went\s+on|is\s+(?:happening|going\s+on))\b|"
+    r"^what\s+(?:did|does|has|have|had|will|would)\s+.+\b(?:say|said|announce|announced|report|reported|reveal|decide|"
+    r"find|found|do|claim|claimed|argue|tell|promise|propose|plan|want|warn|ask|offer|admit|write|describe|rule|conclude|"
+    r"agree|accuse|allege|confirm|deny|suggest)\w*\b|"
+    r"^what\s+(?:was|were|is|are)\s+(?:the\s+)?(?:outcome|result|verdict|ruling|decision|response|reaction|terms|details|"
+    r"findings|conclusion|impact|effect|consequences?|situation|status)\b|^describe\b|^how\s+did\s+.+\b(?:respond|react|end)\b",
+    re.I,
+)
+_FACT = re.compile(
+    r"^(?:who|whom|whose|which|where|when)\b|^how\s+(?:many|much|long|old|often|far|big|large|high|soon)\b|"
+    r"^what\s+(?:year|month|day|date|time|percentage|percent|share|amount|number|sum|price|age|name|figure|size|rate)\b|"
+    r"^what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:name|number|amount|date|price|figure|total|size|cost|value|age|score|"
+    r"fine|penalty|sentence|salary|rate|percentage)\b|^what\s+(?:\w+\s+)?(?:company|firm|team|person|outlet|city|country|"
+    r"organi[sz]ation|agency|court|player|brand|product|supplier|model)\b",
+    re.I,
+)
+_HOW = re.compile(r"^how\b", re.I)
+_YESNO_START = re.compile(rf"^(?:{_AUX})\b|^(?:is\s+it\s+true|true\s+or\s+false)\b", re.I)
+_CLAUSE_AUX = re.compile(rf",\s*(?:and\s+)?(?:{_AUX})\b", re.I)
+_WH_ANY = re.compile(r"(?:^|[,;]\s*|\s)(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
+_WHETHER = re.compile(r"^(?:whether|if)\b", re.I)
+
+_SIDES = re.compile(
+    r"\bbetween\s+(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:[?.,;]|$)|(?P<c>[\w$][^,?;]*?)\s+(?:vs\.?|versus|compared\s+(?:to|with))\s+(?P<d>[^,?;]+)",
+    re.I,
+)
+_COMPARE_AND = re.compile(r"^(?:compare|contrast)\s+(?:the\s+)?(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+?)(?:[?.;]|$)", re.I)
+
+
+def _unwrap(q: str) -> str:
+    """The request inside a polite frame ("Can you summarize X?" -> "summarize X?")."""
+    prev = None
+    while prev != q:
+        prev = q
+        q = _POLITE.sub("", q, count=1).strip()
+        q = _TELL.sub("", q, count=1).strip()
+    return q
+
+
+def sides(question: str) -> tuple[str, ...]:
+    """The two things a comparison names, when it names them ("between A and B", "A vs B",
+    "compare A and B"); () otherwise."""
+    q = " ".join(question.split())
+    m = _COMPARE_AND.search(_unwrap(q))
+    if m:
+        return (m.group("a").strip(), m.group("b").strip())
+    m = _SIDES.search(q)
+    if m:
+        a, b = (m.group("a"), m.group("b")) if m.group("a") else (m.group("c"), m.group("d"))
+        return (a.strip(), b.strip())
+    return ()
+
+
+def classify(question: str) -> QuestionForm:
+    """The form of ``question`` (see the module docstring)."""
+    q = " ".join(question.split()).strip()
+    polite = bool(_POLITE.match(q))
+    req = _unwrap(q)
+    recency = bool(_RECENT_WORDS.search(q))
+    r = req.lower().strip(" ?!.")
+
+    def form(kind: str) -> QuestionForm:
+        return QuestionForm(kind, req, sides(q) if kind == "comparison" else (), recency)
+
+    if not r:
+        return form("open")
+    # an explicit request names its own shape
+    if _SUMMARY.search(r):
+        return form("timeline" if _TIMELINE.search(r) else "summary")
+    if _TIMELINE.search(r):
+        return form("timeline")
+    if _COMPARE.search(r) and not _YESNO_START.match(r):
+        return form("comparison")
+    if _LATEST.search(r) and not _YESNO_START.match(r):
+        return form("latest")
+    if _WHETHER.match(r) or (polite and re.match(r"^(?:whether|if)\b", r)):
+        return form("yesno")
+    # a closed question: starts with an auxiliary, or an opening clause then ", <auxiliary>"
+    if _YESNO_START.match(r) and not (polite and _WH_ANY.match(r)):
+        return form("yesno")
+    aux = _CLAUSE_AUX.search(r)
+    wh = _WH_ANY.search(r)
+    if aux and (wh is None or aux.start() < wh.start()):
+        return form("yesno")
+    if _LIST.search(r):
+        return form("list")
+    if _EVENT.search(r):
+        return form("event")
+    if _EXPLAIN.search(r):
+        return form("explanation")
+    if _FACT.search(r):
+        return form("fact")
+    if _HOW.match(r):
+        return form("explanation")
+    if re.match(r"^what\b", r):
+        return form("open")
+    if re.match(r"^(?:explain|describe)\b", r):
+        return form("explanation")
+    return form("open")

@@ -1,0 +1,70 @@
+"""Shared word lists and the refusal text: one home for what several stages need.
+
+Query parsing, follow-up rewriting, the question-form classifier, answer composition,
+the citation check, the chat page and the eval metrics all agree on what counts as a
+month, a weekday, a capitalised word that is not a name, and what a refusal looks like.
+Nothing here does any work beyond a lookup.
+"""
+
+from __future__ import annotations
+
+import re
+
+REFUSAL = "Insufficient information."
+
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+    "November", "December",
+)  # fmt: skip
+MONTHS = "|".join(MONTH_NAMES)  # regex alternation
+MONTH_ABBR = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec"
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+AUXILIARIES = (
+    "does", "did", "do", "is", "was", "were", "are", "has", "have", "had", "can", "could", "would", "will",
+    "should", "shall", "may", "might", "must", "isn't", "wasn't", "weren't", "aren't", "doesn't", "didn't",
+    "hasn't", "haven't", "won't",
+)  # fmt: skip
+WH_WORDS = ("who", "whom", "whose", "what", "which", "when", "where", "why", "how")
+
+# Capitalised words that start sentences or questions and are not names.
+COMMON_CAPS = frozenset(
+    {
+        "The", "A", "An", "In", "On", "At", "As", "It", "Its", "This", "That", "These", "Those", "Both", "Yes", "No",
+        "However", "While", "Although", "According", "But", "And", "Or", "Article", "He", "She", "They", "We", "I",
+        "You", "His", "Her", "Their", "Our", "Your", "There", "Here", "Insufficient", "Based", "From", "For", "By",
+        "With", "After", "Before", "Between", "During", "Also", "So", "Then", "Thus", "If", "Not", "Mr", "Mrs", "Ms",
+        "Dr", "Considering", "Following", "Since", "Until", "Over", "Under", "Meanwhile", "Some", "Many", "Most",
+        "All", "Any", "Each", "Every", "Other", "Another", "One", "Two", "Three", "New", "Please", "Tell", "Give",
+        "Summarize", "Summarise", "Explain", "Describe", "List", "Compare", "Name", "Show", "Find", "Outline",
+        "Overview", "Recap", "Latest", "Recent", "Recently", "Today", "Yesterday", "Now", "Why", "How", "What",
+        "Who", "Whom", "Whose", "Which", "When", "Where",
+    }
+    | {w.capitalize() for w in AUXILIARIES if "'" not in w}
+    | set(MONTH_NAMES)
+    | set(WEEKDAY_NAMES)
+)  # fmt: skip
+
+
+def is_refusal(text: str) -> bool:
+    """True if ``text`` is (starts with) the refusal, "Insufficient information."."""
+    return text.strip().lower().startswith("insufficient information")
+
+
+def refusal_text(reason: str) -> str:
+    """The answer text of a refusal: the refusal line, then its reason."""
+    return f"{REFUSAL}\n{reason}" if reason else REFUSAL
+
+
+MONTH_RE = re.compile(rf"\b({MONTHS})\b")
+
+# Words that frame a question rather than say what it is about ("What happened in the
+# trial?" is about the trial): left out when measuring whether a passage bears on it.
+FRAME_WORDS = frozenset(
+    "happen happened happens happening say said says tell told report reported reports reporting explain "
+    "explained describe described summarize summarise summary overview story stories news latest recent recently "
+    "develop developed development developments unfold unfolded update updates article articles coverage covered "
+    "know known please question detail details information mention mentioned discuss discussed "
+    "thing things go going went occur occurred took take place anyone anybody someone somebody anything "
+    "something everyone everybody everything".split()
+)

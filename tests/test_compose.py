@@ -1,0 +1,88 @@
+"""Answer composition: direct answer tied to passages, supporting quotes by form, disagreements."""
+
+from __future__ import annotations
+
+from rag.compose import attribute, choose_support, compose, disagreements, parse_direct, quote
+from rag.evidence import resolve_days
+from rag.forms import classify
+from rag.types import Evidence
+
+
+def ev(n: int, text: str, source: str, date: str, aid: str, score: float = 0.5) -> Evidence:
+    return Evidence(n, f"{aid}-0", aid, f"title {aid}", source, date, text, 0, len(text), score)
+
+
+STRIKE = [
+    ev(1, "Transit workers voted to strike from October 2 unless a new contract is agreed.", "Northfield Courier", "2023-09-26", "a"),
+    ev(2, "About 1,900 transit workers began an open-ended strike on Monday.", "Harbor Daily", "2023-10-02", "b"),
+    ev(3, "The transit strike, now in its second week, goes on after the union rejected a 5.5% offer.", "Northfield Courier", "2023-10-11", "c"),
+    ev(4, "Northfield's transit strike is over after workers accepted a deal.", "Harbor Daily", "2023-10-24", "d"),
+    ev(5, "Kestrel is offering a free charger to buyers.", "Metro Tech Wire", "2023-12-11", "e", score=0.9),
+]
+
+
+def test_parse_direct_keeps_markers_caps_sentences_and_drops_repeats() -> None:
+    raw = "The strike began on October 2, 2023 [2]. The strike began on October 2, 2023. It ended in late October [4]. Extra."
+    out = parse_direct(raw, 2)
+    assert out == [("The strike began on October 2, 2023.", (2,)), ("It ended in late October.", (4,))]
+
+
+def test_attribute_picks_the_passage_that_states_the_facts() -> None:
+    assert attribute("About 1,900 workers walked out.", (), STRIKE) == (2,)
+    # a model marker is kept when its passage carries the sentence, replaced when it does not
+    assert attribute("About 1,900 workers walked out.", (2,), STRIKE) == (2,)
+    assert attribute("About 1,900 workers walked out.", (5,), STRIKE) == (2,)
+
+
+def test_timeline_quotes_one_passage_per_article_in_date_order_each_with_its_date() -> None:
+    f = classify("How did the strike develop?")
+    picked = choose_support(f, "How did the strike develop?", STRIKE)
+    assert [e.n for e in picked] == [1, 2, 3, 4]  # the unrelated, higher-scored Kestrel passage is left out
+    sents = compose(f, "How did the strike develop?", STRIKE, [("The strike ran from October 2 to late October.", ())])
+    support = [s.text for s in sents if s.role == "support"]
+    assert support[0].startswith("September 26, 2023 (Northfield Courier): “") and support[-1].startswith("October 24, 2023")
+    assert "on Monday [October 2, 2023]" in support[1]  # the weekday resolved from the publication date
+
+
+def test_latest_is_newest_first() -> None:
+    f = classify("What's the latest on the transit strike?")
+    picked = choose_support(f, "What's the latest on the transit strike?", STRIKE)
+    assert picked[0].n == 4 and [e.published_at for e in picked] == sorted((e.published_at for e in picked), reverse=True)
+
+
+def test_comparison_takes_one_passage_per_named_outlet() -> None:
+    f = classify("Compare how Harbor Daily and Northfield Courier described the strike")
+    picked = choose_support(f, f.request, STRIKE, focus_sources=[("Harbor Daily",), ("Northfield Courier",)])
+    assert [e.source for e in picked][:2] == ["Harbor Daily", "Northfield Courier"]
+
+
+def test_disagreeing_numbers_are_reported_with_both_sides_cited() -> None:
+    a = ev(1, "Kestrel has received 31 reports of overheating, including five fires.", "The Ledger", "2023-11-08", "x")
+    b = ev(2, "The company has now received 40 reports of overheating batteries.", "Metro Tech Wire", "2023-11-09", "y")
+    c = ev(3, "Kestrel has taken 12,000 preorders for the Arro 2.", "Harbor Daily", "2023-09-20", "z")
+    notes = disagreements([("Kestrel received 31 reports of overheating.", (1,))], [a, b, c], "How many overheating reports were there?")
+    assert len(notes) == 1 and notes[0].cites == (1, 2) and notes[0].role == "conflict"
+    assert "31" in notes[0].text and "40" in notes[0].text
+
+
+def test_different_quantities_of_different_things_are_not_a_disagreement() -> None:
+    a = ev(1, "Kestrel is recalling all 18,000 Arro 2 folding e-bikes sold since October.", "The Ledger", "2023-11-08", "x")
+    c = ev(2, "Kestrel has taken 12,000 preorders for the Arro 2 folding e-bike.", "Harbor Daily", "2023-09-20", "z")
+    d = ev(3, "Members voted to accept the contract, with 78% in favour.", "Northfield Courier", "2023-11-07", "w")
+    e = ev(4, "The union said 91% of members backed strike action.", "Northfield Courier", "2023-09-26", "v")
+    assert disagreements([("Kestrel is recalling 18,000 Arro 2 bikes.", (1,))], [a, c], "How many Arro 2 bikes were recalled?") == []
+    assert disagreements([("78% voted to accept the contract.", (3,))], [d, e], "How many union members accepted the contract?") == []
+
+
+def test_resolve_days_reads_weekdays_against_the_publication_date() -> None:
+    assert resolve_days("Workers walked out on Monday.", "2023-10-02") == "Workers walked out on Monday (October 2, 2023)."
+    assert "Sunday (October 1, 2023)" in resolve_days("Talks broke down late on Sunday night.", "2023-10-02")
+    assert "Friday (October 6, 2023)" in resolve_days("The union will meet on Friday.", "2023-10-02")
+    assert "yesterday (November 7, 2023)" in resolve_days("Shares fell yesterday.", "2023-11-08")
+    assert resolve_days("No date here.", "") == "No date here."
+
+
+def test_long_quotes_are_cut_around_the_focus_words() -> None:
+    text = " ".join(f"w{i}" for i in range(60)) + " battery overheats badly " + " ".join(f"v{i}" for i in range(60))
+    q = quote(ev(1, text, "X", "2023-01-01", "q"), focus="battery overheats")
+    assert "battery overheats" in q and q.startswith("…") and q.endswith("…") and len(q.split()) <= 47

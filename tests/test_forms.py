@@ -1,0 +1,86 @@
+"""The question-form classifier on varied, natural phrasings (not any data set's templates)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.forms import classify, sides
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # facts
+        ("Who replaced Marcus Delane at Glenmoor Housing Trust?", "fact"),
+        ("how many bikes were recalled", "fact"),
+        ("When did the Northfield transit strike begin?", "fact"),
+        ("Which supplier made the faulty cells?", "fact"),
+        ("What year did the company list its shares?", "fact"),
+        ("where was the match played?", "fact"),
+        ("Do you know who replaced Delane?", "fact"),
+        ("Can you tell me how much the fine was?", "fact"),
+        # yes/no
+        ("Is Mateo Ferrand injured?", "yesno"),
+        ("Did anyone get hurt?", "yesno"),
+        ("has the strike ended", "yesno"),
+        ("Was the appeal rejected?", "yesno"),
+        ("After the verdict, was Delane sent to prison?", "yesno"),
+        ("Is it true that the union accepted the deal?", "yesno"),
+        ("Could you tell me whether the bike is back on sale?", "yesno"),
+        # explanations
+        ("Why was the Arro 2 recalled?", "explanation"),
+        ("Could you explain why shares fell?", "explanation"),
+        ("What caused the fire?", "explanation"),
+        ("what led to the strike", "explanation"),
+        ("How come the fine was so large?", "explanation"),
+        ("What was the reason for the appeal?", "explanation"),
+        ("How does the new contract work?", "explanation"),
+        # events
+        ("What happened in the Delane trial?", "event"),
+        ("What did the US warn North Korea about?", "event"),
+        ("What was the verdict?", "event"),
+        ("How did Kestrel respond to the recall?", "event"),
+        ("What are the terms of the new transit contract?", "event"),
+        ("Describe what took place at the hearing", "event"),
+        # summaries and timelines
+        ("Can you summarize the Quillon data leak story?", "summary"),
+        ("Summarize the FTX coverage", "summary"),
+        ("give me an overview of the recall", "summary"),
+        ("Tell me about the Rovers season", "summary"),
+        ("What's the story with the transit strike?", "summary"),
+        ("How did the strike develop?", "timeline"),
+        ("What has changed since the verdict?", "timeline"),
+        ("Give me a timeline of the Quillon case", "timeline"),
+        ("how has the league table changed over time", "timeline"),
+        # comparisons, lists, latest
+        ("Compare how The Ledger and Harbor Daily covered the fine", "comparison"),
+        ("What is the difference between the Arro and the Arro 2?", "comparison"),
+        ("How did the two outlets differ on the cause?", "comparison"),
+        ("List the companies fined by the privacy board", "list"),
+        ("Which companies were fined?", "list"),
+        ("what are some of the measures Quillon promised", "list"),
+        ("What's the latest on the transit strike?", "latest"),
+        ("any news on Kestrel?", "latest"),
+        ("What is the most recent update on the appeal?", "latest"),
+        # anything else: a plain answer
+        ("What is the Arro 2?", "open"),
+        ("What weapons is North Korea supplying?", "open"),
+    ],
+)
+def test_forms(question: str, kind: str) -> None:
+    assert classify(question).kind == kind
+
+
+def test_polite_requests_are_requests_not_yes_no() -> None:
+    for q in ("Can you summarize the leak story?", "Could you explain why the bike was recalled?",
+              "Would you list the charges against Delane?", "Can you tell me what happened at the trial?"):
+        assert classify(q).kind != "yesno", q
+    assert classify("Can you summarize the leak story?").request.lower().startswith("summarize")
+
+
+def test_recency_and_sides() -> None:
+    assert classify("What happened this week with the strike?").recency
+    assert not classify("What happened in October?").recency
+    assert sides("What is the difference between the Arro and the Arro 2?") == ("the Arro", "the Arro 2")
+    assert sides("Compare the fine and the appeal") == ("fine", "the appeal") or sides("Compare the fine and the appeal")[1] == "the appeal"
+    assert sides("Who won?") == ()
