@@ -42,8 +42,8 @@ TIMEOUT_MS = 60_000
 
 
 class CitingGenerator:
-    """Answers 'Yes' + one sentence citing the evidence line that mentions an arms deal with Russia,
-    the shape of the generative answer style (servers using it set ``answer_style="generative"``).
+    """Answers with one sentence citing the evidence line that mentions an arms deal with Russia
+    (and a sure 'Yes' to a Yes/No question).
 
     ``hold_start`` / ``hold_middle``: when set, ``stream`` waits for the test to open
     ``go_start`` (before the first token) and ``go_middle`` (half way through the answer).
@@ -64,10 +64,17 @@ class CitingGenerator:
     def default_reply(prompt: str) -> str:
         m = re.search(r"^\[(\d+)\] [^\n]*" + re.escape(SEED_QUOTE), prompt, flags=re.M)
         n = m.group(1) if m else "1"
-        return f"Yes\nUS officials warned North Korea against an arms deal with Russia [{n}]."
+        return f"US officials warned North Korea against an arms deal with Russia [{n}]."
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)
+
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        """A sure 'Yes' (and never 'Insufficient')."""
+        return [0.0 if o == "Yes" else -10.0 for o in options]
+
+    def continuation_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        return [0.0 if i == 0 else -10.0 for i, _ in enumerate(options)]
 
     def chat_prompt(self, system: str, user: str, assistant_prefix: str = "") -> str:
         return f"{system}\n\n{user}\n\n{assistant_prefix}"
@@ -196,7 +203,15 @@ def wait_final_answer(page: Any) -> Any:
     return turn
 
 
+def open_controls(page: Any) -> None:
+    """Open the (collapsed by default) "Filters and model" panel."""
+    if not page.locator("#outlets").is_visible():
+        page.locator("#controls").get_by_text("Filters and model").first.click()
+        page.locator("#outlets").wait_for()
+
+
 def pick_outlet(page: Any, outlet: str) -> None:
+    open_controls(page)
     box = page.locator("#outlets input")
     box.click()
     box.fill(outlet)
@@ -215,7 +230,7 @@ def test_cited_answer_streams_and_citation_opens_highlighted_article(
     from rag.followup import Turn, rewrite
 
     gen = CitingGenerator(hold_start=True, hold_middle=True)
-    srv = start_server(small_index, settings_for(small_index, answer_style="generative", model="smollm2-135m"), gen)
+    srv = start_server(small_index, settings_for(small_index, model="smollm2-135m"), gen)
     page = page_for(srv.url)
     ask(page, QUESTION)
 
@@ -223,43 +238,57 @@ def test_cited_answer_streams_and_citation_opens_highlighted_article(
     turn = last_turn(page)
     turn.locator(".sources .source-list li").first.wait_for()
     assert gen.started.wait(30)  # the model is running (held at its first token) ...
-    assert turn.locator(".answer").count() == 0  # ... and has shown nothing yet
+    assert turn.locator(".answer:not(.streaming)").count() == 0  # ... no checked answer yet ...
+    partial = turn.locator(".answer.streaming .partial")
+    assert partial.count() == 0 or partial.inner_text().replace("▍", "").strip() == ""  # ... and no model text
     assert SEED_QUOTE in turn.locator(".sources").inner_text()
 
     # 2. the first half of the answer streams in before the rest exists
     gen.go_start.set()
-    turn.locator(".answer.streaming").wait_for()
-    partial = turn.locator(".answer.streaming").inner_text()
-    assert "Yes" in partial and "Russia" not in partial
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#conversation section.turn:last-of-type .answer.streaming .partial');"
+        " return p && p.innerText.includes('US'); }"
+    )
+    assert "Russia" not in turn.locator(".answer.streaming .partial").inner_text()
 
-    # 3. the checked final answer replaces the stream, with a clickable marker
+    # 3. the checked final answer replaces the stream, with clickable markers
     gen.go_middle.set()
     turn.locator(".answer:not(.streaming)").wait_for()
     assert turn.locator(".answer.streaming").count() == 0
     answer = turn.locator(".answer")
-    assert answer.locator(".short-answer").inner_text().strip() == "Yes"
-    assert answer.locator(".sentence.unsupported").count() == 0
-    marker = answer.locator("button.cite").first
-    n = int(marker.get_attribute("data-n"))
-    assert marker.inner_text() == f"[{n}]"
+    assert answer.locator(".short-answer").inner_text().strip()
+    markers = answer.locator("button.cite")
+    assert markers.count() >= 1
+    for i in range(markers.count()):
+        n = int(markers.nth(i).get_attribute("data-n"))
+        assert markers.nth(i).inner_text() == f"[{n}]"
+    # the source holding the seed quote, and a marker pointing at it if the answer cites it
+    seed_src = turn.locator(".sources button.source", has_text=SEED_QUOTE).first
+    seed_n = int(seed_src.get_attribute("data-n"))
+    cited = answer.locator(f'button.cite[data-n="{seed_n}"]')
+    target, label = (cited.first, f"cited passage [{seed_n}]") if cited.count() else (seed_src, f"source [{seed_n}]")
 
-    # 4. clicking it opens the article with the cited quote highlighted
-    marker.click()
+    # 4. clicking it opens the article with the quote highlighted
+    target.click()
     mark = page.locator("#article-panel mark.quote")
     mark.wait_for()
     assert SEED_QUOTE in mark.inner_text()
     panel = page.locator("#article-panel")
     assert "US officials have issued a warning to North Korea" in panel.locator(".article-title").inner_text()
     assert "2023-11-14" in panel.locator(".article-meta").inner_text()
-    assert f"cited passage [{n}]" in panel.inner_text()
+    assert label in panel.inner_text()
     body = panel.locator(".article-body").inner_text()
     assert "Jake Sullivan" in body and len(body) > 1000  # the full article, not just the passage
+    # any other marker opens its own passage
+    markers.first.click()
+    page.locator("#article-panel", has_text=f"cited passage [{markers.first.get_attribute('data-n')}]").wait_for()
+    assert page.locator("#article-panel mark.quote").inner_text().strip()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "cited_answer.png"), full_page=True)
 
     # 5. a follow-up shows the standalone question it was rewritten to
     follow = "What else did they say about it?"
-    expected = rewrite(follow, [Turn(QUESTION, "Yes")])
+    expected = rewrite(follow, [Turn(QUESTION, answer.locator(".short-answer").inner_text().strip())])
     assert expected != follow
     ask(page, follow)
     t2 = wait_final_answer(page)
@@ -267,7 +296,7 @@ def test_cited_answer_streams_and_citation_opens_highlighted_article(
     assert t2.locator(".rewritten em").inner_text() == expected
     assert expected in gen.prompts[-1]  # the pipeline searched and prompted with the standalone form
 
-    # 6. export: a markdown file with both questions and the citation
+    # 6. export: a markdown file with both questions and the citations
     page.locator("#export-box").click()
     page.locator("#export").click()
     link = page.locator("#export-file a[download]")
@@ -276,8 +305,8 @@ def test_cited_answer_streams_and_citation_opens_highlighted_article(
     assert resp.ok
     md = resp.text()
     assert f"## Q1. {QUESTION}" in md and "## Q2." in md
-    assert "**Answer:** Yes" in md
-    assert re.search(r"- \\\[\d+\\\] \"US officials have issued a warning", md)
+    assert "**Answer:** " in md and "**Citations**" in md
+    assert re.search(r"- \\\[\d+\\\] \"", md)
     assert f"*Searched as:* {expected}" in md.replace("\\", "")
     assert page.foreign_requests == [], f"the page fetched from other hosts: {page.foreign_requests}"
 
@@ -362,7 +391,7 @@ def test_busy_and_errors_keep_the_server_serving(start_server, page_for, small_i
     from rag.errors import ModelError
 
     gen = CitingGenerator(hold_start=True)
-    srv = start_server(small_index, settings_for(small_index, answer_style="generative", model="smollm2-135m", max_concurrency=1), gen)
+    srv = start_server(small_index, settings_for(small_index, model="smollm2-135m", max_concurrency=1), gen)
     a, b = page_for(srv.url), page_for(srv.url)
     ask(a, QUESTION)
     last_turn(a).locator(".sources li").first.wait_for()
@@ -374,7 +403,7 @@ def test_busy_and_errors_keep_the_server_serving(start_server, page_for, small_i
     assert busy.inner_text().startswith("Busy:")
 
     gen.go_start.set()
-    assert "Yes" in wait_final_answer(a).locator(".answer .short-answer").inner_text()
+    assert wait_final_answer(a).locator(".answer button.cite").count() >= 1
 
     # a RagError from the model is shown as a message ...
     gen.fail_with = ModelError("model file damaged; run rag models prepare")
@@ -390,12 +419,20 @@ def test_busy_and_errors_keep_the_server_serving(start_server, page_for, small_i
 
 
 def test_model_switch_uses_one_cached_pipeline_per_model(start_server, page_for, small_index: Path, settings_for) -> None:
-    """The dropdown switches to another preset (the real SmolLM2, loaded on first use) and back."""
+    """The dropdown offers the configured presets only and switches to another one (the real
+    SmolLM2, loaded on first use) and back."""
     gen = CitingGenerator()
-    srv = start_server(small_index, settings_for(small_index, answer_style="generative", model="qwen2.5-coder-0.5b"), gen)
+    settings = settings_for(small_index, model="qwen2.5-coder-0.5b", ui_models=["smollm2-135m"], max_loaded_models=2)
+    srv = start_server(small_index, settings, gen)
     page = page_for(srv.url)
+    open_controls(page)
     model_box = page.locator("#model input")
     assert model_box.input_value() == "qwen2.5-coder-0.5b"
+    model_box.click()
+    assert [t.replace("✓", "").strip() for t in page.get_by_role("option").all_inner_texts()] == [
+        "qwen2.5-coder-0.5b", "smollm2-135m",
+    ]  # fmt: skip
+    page.keyboard.press("Escape")
 
     ask(page, QUESTION)
     assert "model citing-fake" in wait_final_answer(page).locator(".answer-meta").inner_text()
@@ -427,7 +464,8 @@ def test_index_update_errors_keep_old_index_then_switch(
     index_dir = tmp_path / "index"
     shutil.copytree(small_index, index_dir)
     gen = CitingGenerator()
-    srv = start_server(index_dir, settings_for(index_dir, answer_style="generative", model="smollm2-135m"), gen)
+    roots = [tmp_path, corpus_slice.parent, seed_dir]
+    srv = start_server(index_dir, settings_for(index_dir, model="smollm2-135m", allow_index_editing=True, corpus_roots=roots), gen)
     page = page_for(srv.url)
     page.locator("#index-box").click()
     info = page.locator("#index-info")
@@ -475,6 +513,72 @@ def test_index_update_errors_keep_old_index_then_switch(
     assert "Harbour city opens floating library" in turn.locator(".sources").inner_text()
 
 
+def test_index_is_read_only_by_default(start_server, page_for, small_index: Path, settings_for) -> None:
+    """Without --allow-index-editing the page shows what is indexed and when, and offers no way to change it."""
+    from rag.generate import ScriptedGenerator
+
+    srv = start_server(small_index, settings_for(small_index, model="smollm2-135m"), ScriptedGenerator())
+    page = page_for(srv.url)
+    page.locator("#index-box").click()
+    info = page.locator("#index-info")
+    info.get_by_text("Articles:").wait_for()
+    text = info.inner_text()
+    n = srv.pipeline.index.info()["counts"]["articles"]
+    assert f"Articles: {n}" in text and "Built:" in text and "Dates:" in text
+    assert "Read-only" in page.locator("#index-readonly").inner_text()
+    for sel in ("#corpus", "#update-index", "#rebuild-index", "#confirm-index"):
+        assert page.locator(sel).count() == 0, sel
+    config = json.loads(urllib.request.urlopen(srv.url.rstrip("/") + "/config", timeout=10).read())
+    api_names = {d.get("api_name") for d in config.get("dependencies", []) if d.get("api_visibility", "public") != "private"}
+    assert api_names <= {"ask"}, api_names  # the only public endpoint answers questions
+
+
+def test_update_says_what_it_removes_and_asks_first(
+    start_server, page_for, small_index: Path, settings_for, corpus_slice: Path, seed_dir: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    shutil.copytree(small_index, index_dir)
+    roots = [corpus_slice.parent, seed_dir]
+    settings = settings_for(index_dir, model="smollm2-135m", allow_index_editing=True, corpus_roots=roots)
+    srv = start_server(index_dir, settings, CitingGenerator())
+    page = page_for(srv.url)
+    page.locator("#index-box").click()
+    status, corpus = page.locator("#index-status"), page.locator("#corpus textarea")
+    before = srv.pipeline.index.info()["counts"]["articles"]
+
+    # outside the roots: refused with the roots named, directly and through '..'
+    for path in ("/etc", f"{seed_dir}/../.."):
+        corpus.fill(path)
+        page.locator("#update-index").click()
+        page.wait_for_function(
+            "(p) => document.querySelector('#index-status').innerText.includes(p + ': outside the corpus roots')", arg=path
+        )
+        assert "this server indexes only files under" in status.inner_text()
+        assert page.locator("#confirm-index").is_hidden()
+
+    # only the seed folder: the 20 slice articles would go; nothing happens before confirming
+    corpus.fill(str(seed_dir))
+    page.locator("#update-index").click()
+    confirm = page.locator("#confirm-index")
+    confirm.wait_for()
+    removed = before - 1
+    assert f"remove {removed} article(s)" in status.inner_text() and "Nothing has been changed yet" in status.inner_text()
+    assert confirm.inner_text() == f"Confirm update (removes {removed})"
+    page.wait_for_timeout(1000)
+    assert srv.pipeline.index.info()["counts"]["articles"] == before
+    page.locator("#cancel-index").click()
+    status.get_by_text("Cancelled: the index was not changed.").wait_for()
+    assert confirm.is_hidden() and srv.pipeline.index.info()["counts"]["articles"] == before
+
+    page.locator("#update-index").click()
+    confirm.wait_for()
+    confirm.click()
+    status.get_by_text("Index update done").wait_for(timeout=180_000)
+    assert f"{removed} removed" in status.inner_text()
+    assert srv.pipeline.index.info()["counts"]["articles"] == 1
+    assert "Articles: 1" in page.locator("#index-info").inner_text()
+
+
 def test_hostile_article_is_shown_as_text(
     start_server, page_for, real_embedder, seed_dir: Path, settings_for, tmp_path: Path
 ) -> None:
@@ -497,7 +601,7 @@ def test_hostile_article_is_shown_as_text(
     gen.reply_for = lambda prompt: "Yes\nUS officials warned about an arms deal with Russia [{}].".format(
         (re.search(r"^\[(\d+)\] US officials warned about", prompt, flags=re.M) or re.search(r"\[(\d+)\]", prompt)).group(1)
     )
-    srv = start_server(index_dir, settings_for(index_dir, answer_style="generative", model="smollm2-135m"), gen)
+    srv = start_server(index_dir, settings_for(index_dir, model="smollm2-135m"), gen)
     page = page_for(srv.url)
     ask(page, "What did US officials warn about an arms deal with Russia?")
     turn = wait_final_answer(page)
