@@ -13,7 +13,8 @@ Layout of ``DIR``::
 A writer builds a whole new version in a temporary folder, fsyncs it, renames it into
 place, then replaces ``CURRENT``; a kill -9 at any moment therefore leaves the old or
 the new version loadable, never a mix. Loading validates every file against the
-manifest's checksums and counts and refuses a different embedder.
+manifest's checksums and counts and refuses a different embedder, or the same model through a
+backend whose vectors are not measured compatible (``rag.embed.query_compatibility``).
 This module stores and searches; it does not chunk, embed or rank.
 """
 
@@ -40,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from rag import __version__
+from rag.embed import parse_model_id, query_compatibility
 from rag.errors import IndexCorrupt, IndexMismatch, IndexNotFound, RagError, rebuild_hint
 from rag.types import Article, Chunk
 
@@ -182,9 +184,10 @@ def _write_bm25(path: Path, docs: list[str], show_progress: bool) -> dict[str, A
 
     bm25s = import_bm25s()
 
-    tokens = tokenize_many(docs, show_progress=show_progress)
+    # bm25s's own bars stay off: the writing stage shows one bar of its steps (write_index)
+    tokens = tokenize_many(docs, show_progress=False)
     retriever = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
-    retriever.index(tokens, show_progress=show_progress)
+    retriever.index(tokens, show_progress=False)
     retriever.save(str(path), show_progress=False)
     return {"library": "bm25s", "method": "lucene", "k1": 1.2, "b": 0.75, "stemmer": "snowball-english", "stopwords": "en"}
 
@@ -216,16 +219,28 @@ def write_index(
     name = f"v-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(3)}"
     tmp = index_dir / f".tmp-{name}"
     tmp.mkdir(parents=True)
+    from rag.progress import progress_bar
+
+    bar = progress_bar(total=5, desc="writing", unit="step", disable=not show_progress)
     try:
         import faiss
 
+        bar.set_postfix_str(f"FAISS {index_type}", refresh=False)
         faiss.write_index(make_faiss_index(vectors, vids, index_type), str(tmp / VECTORS))
+        bar.update()
+        bar.set_postfix_str("SQLite store", refresh=False)
         _write_store(tmp / STORE, articles, chunks, vids)
+        bar.update()
+        bar.set_postfix_str("BM25", refresh=False)
         bm25_meta = _write_bm25(tmp / BM25_DIR, [bm25_text(by_id[c.article_id].title, c.text) for c in chunks], show_progress)
+        bar.update()
+        bar.set_postfix_str("checksums", refresh=False)
         files = {}
         for p in sorted(tmp.rglob("*")):
             if p.is_file():
                 files[p.relative_to(tmp).as_posix()] = {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+        bar.update()
+        bar.set_postfix_str("fsync + switch", refresh=False)
         dates = sorted(a.published_at for a in articles if a.published_at)
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -261,9 +276,12 @@ def write_index(
             os.fsync(f.fileno())
         os.replace(pointer, index_dir / CURRENT)
         _fsync_dir(index_dir)
+        bar.update()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        bar.close()
     _collect_garbage(index_dir, keep_versions)
     log.info("wrote index version %s in %.2fs", name, time.perf_counter() - t0)
     return manifest
@@ -523,11 +541,15 @@ def _load_version(index_dir: Path, vdir: Path, embedder_id: str | None, verify: 
             f"{index_dir}: index format {manifest['format_version']} but this version of rag reads format "
             f"{FORMAT_VERSION}; {rebuild_hint(str(index_dir))}"
         )
-    if embedder_id is not None and manifest["embedder"]["model_id"] != embedder_id:
-        raise IndexMismatch(
-            f"{index_dir}: index was built with embedder '{manifest['embedder']['model_id']}' but "
-            f"'{embedder_id}' is configured; {rebuild_hint(str(index_dir))} (or configure the index's embedder)"
-        )
+    if embedder_id is not None:
+        why = query_compatibility(manifest["embedder"]["model_id"], embedder_id)
+        if why is not None:
+            backend = parse_model_id(manifest["embedder"]["model_id"])[1]
+            raise IndexMismatch(
+                f"{index_dir}: index was built with embedder '{manifest['embedder']['model_id']}' but "
+                f"'{embedder_id}' is configured ({why}); {rebuild_hint(str(index_dir))} "
+                f"(or configure the index's embedder, embed_backend = '{backend}')"
+            )
     for rel, expect in manifest["files"].items():
         p = vdir / rel
         if not p.is_file():
