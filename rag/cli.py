@@ -88,31 +88,42 @@ def _emit_json(obj: Any) -> None:
 def _build(
     mode: str, corpus: list[Path] | None, index_dir: Path | None, as_json: bool, skip_bad: bool | None,
     embedder: str | None, chunk_tokens: int | None, overlap: int | None, index_type: str | None,
-    config: Path | None, verbose: int,
+    config: Path | None, verbose: int, embed_backend: str | None = None, engine: str = "local",
+    ray_address: str | None = None, ray_workers: int = 1, progress: bool = True,
 ) -> None:  # fmt: skip
     _setup_logging(verbose)
     s = _load_settings(
         config, corpus=corpus, index_dir=index_dir, skip_bad=skip_bad or None, embedder=embedder,
-        chunk_tokens=chunk_tokens, chunk_overlap=overlap, index_type=index_type,
+        chunk_tokens=chunk_tokens, chunk_overlap=overlap, index_type=index_type, embed_backend=embed_backend,
     )  # fmt: skip
     if not s.corpus:
         typer.echo("error: no corpus given; pass --corpus PATH (or set corpus in rag.toml)", err=True)
         raise typer.Exit(2)
-    from rag.build import BuildOptions, build_index, update_index
+    if engine not in {"local", "ray"}:
+        typer.echo(f"error: --engine must be 'local' or 'ray', not '{engine}'", err=True)
+        raise typer.Exit(2)
+    from rag.build import BuildOptions, build_index, read_corpus, update_index
     from rag.embed import load_embedder
 
+    # bars go to stderr, also with --json (stdout then carries only the JSON line)
     opts = BuildOptions(
         chunk_tokens=s.chunk_tokens, overlap=s.chunk_overlap, index_type=s.index_type,
-        hnsw_threshold=s.hnsw_threshold, skip_bad=s.skip_bad, progress=sys.stderr.isatty() or verbose > 0,
+        hnsw_threshold=s.hnsw_threshold, skip_bad=s.skip_bad, progress=progress,
     )  # fmt: skip
     try:
         # check the corpus before paying for the embedder load
-        from rag.ingest import load_corpus
+        report = read_corpus(s.corpus, s.skip_bad, progress)
+        if engine == "ray":
+            from rag.ray_build import ray_build_index
 
-        report = load_corpus(s.corpus, skip_bad=s.skip_bad)
-        emb = load_embedder(s.embedder, s.embed_batch_size)
-        fn = build_index if mode == "build" else update_index
-        result = fn(s.corpus, s.index_dir, emb, opts, report)
+            result = ray_build_index(
+                s.corpus, s.index_dir, s.embedder, s.embed_backend, s.embed_batch_size, opts, report,
+                address=ray_address, workers=ray_workers, mode=mode,
+            )  # fmt: skip
+        else:
+            emb = load_embedder(s.embedder, s.embed_batch_size, s.embed_backend)
+            fn = build_index if mode == "build" else update_index
+            result = fn(s.corpus, s.index_dir, emb, opts, report)
     except RagError as e:
         _fail(e)
         return
@@ -129,6 +140,15 @@ def _build(
         )
 
 
+BackendOpt = Annotated[str | None, typer.Option("--embed-backend", help="torch, onnx or onnx-int8 (default: the embed_backend setting).")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="local (this process) or ray (a Ray Data pipeline; pip install -e .[ray]).")]
+RayAddressOpt = Annotated[
+    str | None, typer.Option("--ray-address", help="Join this Ray cluster (e.g. ray://head:10001 or auto); default: start a local Ray.")
+]
+RayWorkersOpt = Annotated[int, typer.Option("--ray-workers", min=1, help="Embedding actors (one model each) with --engine ray.")]
+NoProgressOpt = Annotated[bool, typer.Option("--no-progress", help="No progress bars on stderr.")]
+
+
 @index_app.command("build")
 def index_build(
     corpus: CorpusOpt = None,
@@ -136,14 +156,20 @@ def index_build(
     as_json: JsonOpt = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files and report them.")] = False,
     embedder: Annotated[str | None, typer.Option(help="Embedding model name or directory.")] = None,
+    embed_backend: BackendOpt = None,
     chunk_tokens: Annotated[int | None, typer.Option(help="Most tokens per chunk (0 = embedder limit).")] = None,
     overlap: Annotated[int | None, typer.Option(help="Sentences shared by neighbouring chunks.")] = None,
     index_type: Annotated[str | None, typer.Option(help="auto, flat or hnsw.")] = None,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
+    ray_workers: RayWorkersOpt = 1,
+    no_progress: NoProgressOpt = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Build an index from scratch (the old one stays live until the new one is complete)."""
-    _build("build", corpus, index_dir, as_json, skip_bad, embedder, chunk_tokens, overlap, index_type, config, verbose)
+    _build("build", corpus, index_dir, as_json, skip_bad, embedder, chunk_tokens, overlap, index_type, config, verbose,
+           embed_backend, engine, ray_address, ray_workers, not no_progress)  # fmt: skip
 
 
 @index_app.command("update")
@@ -153,14 +179,20 @@ def index_update(
     as_json: JsonOpt = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip unreadable files and report them.")] = False,
     embedder: Annotated[str | None, typer.Option(help="Embedding model name or directory.")] = None,
+    embed_backend: BackendOpt = None,
     chunk_tokens: Annotated[int | None, typer.Option(help="Most tokens per chunk (0 = embedder limit).")] = None,
     overlap: Annotated[int | None, typer.Option(help="Sentences shared by neighbouring chunks.")] = None,
     index_type: Annotated[str | None, typer.Option(help="auto, flat or hnsw.")] = None,
+    engine: EngineOpt = "local",
+    ray_address: RayAddressOpt = None,
+    ray_workers: RayWorkersOpt = 1,
+    no_progress: NoProgressOpt = False,
     config: ConfigOpt = None,
     verbose: VerboseOpt = 0,
 ) -> None:
     """Embed only new or changed articles; drop articles no longer in the corpus."""
-    _build("update", corpus, index_dir, as_json, skip_bad, embedder, chunk_tokens, overlap, index_type, config, verbose)
+    _build("update", corpus, index_dir, as_json, skip_bad, embedder, chunk_tokens, overlap, index_type, config, verbose,
+           embed_backend, engine, ray_address, ray_workers, not no_progress)  # fmt: skip
 
 
 @index_app.command("info")
