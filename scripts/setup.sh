@@ -30,9 +30,9 @@ if ! python -c 'import torch, sys; sys.exit(0 if torch.__version__.startswith("2
 fi
 
 extras=""
-[ "$WITH_TEST" = 1 ] && extras="[test]"
-if ! python -c 'import rag, llama_cpp, faiss, gradio, sentence_transformers, bm25s, blingfire, nh3' 2>/dev/null \
-   || { [ "$WITH_TEST" = 1 ] && ! python -c 'import pytest, playwright' 2>/dev/null; }; then
+[ "$WITH_TEST" = 1 ] && extras="[test,ray]"
+if ! python -c 'import rag, llama_cpp, faiss, gradio, sentence_transformers, bm25s, blingfire, nh3, onnxruntime, onnx' 2>/dev/null \
+   || { [ "$WITH_TEST" = 1 ] && ! python -c 'import pytest, playwright, ray' 2>/dev/null; }; then
   log "installing the package and its dependencies (llama-cpp-python compiles the first time)"
   # llama.cpp is compiled for this CPU, except Intel AMX: virtual machines (Firecracker, some
   # clouds) advertise AMX without letting programs use it, and the AMX kernels then crash.

@@ -148,7 +148,7 @@ def test_one_embedder_shared_by_threads(backends, real_texts, backend: str) -> N
                     got[k] = np.vstack([e.embed_query(t) for t in texts[k : k + 5]])
                 else:
                     got[k] = e.embed_documents(texts)
-        except BaseException as ex:  # noqa: BLE001 - reported below
+        except BaseException as ex:
             errors.append(ex)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
