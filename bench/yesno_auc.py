@@ -1,10 +1,10 @@
 """How well a model's first-token probabilities separate Yes from No, from `rag eval` runs.
 
-The extractive answer style answers a Yes/No question by comparing log P("Yes") + yes_bias
-with log P("No") as the model's first token; each record's ``raw`` keeps both values. This
-prints, per run, the ROC AUC of ``log P(Yes) - log P(No)`` against the gold Yes/No answers
-(0.5: no better than chance) and the accuracy at a few biases, so models and biases can be
-compared without re-running them.
+A Yes/No question is decided by comparing log P("Yes"), log P("No") and log P("Insufficient")
+as the model's first token (no bias); each record's ``raw`` keeps the values. This prints, per
+run, the ROC AUC of ``log P(Yes) - log P(No)`` against the gold Yes/No answers (0.5: no better
+than chance) and what accuracy a bias would give, so models can be compared without re-running
+them (a bias is a measurement here, never a setting: the product has none).
 
     python bench/yesno_auc.py runs/dev100 runs/dev100-1.5b
 """

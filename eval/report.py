@@ -93,7 +93,9 @@ def score_record(rec: dict[str, Any]) -> dict[str, Any]:
             {
                 "lenient_short": float(lenient_correct(short, gold)),
                 "lenient_full": float(lenient_correct(answer, gold)),
-                "strict": float(strict_correct(strip_citations(answer), gold)),
+                # strict is scored on the direct answer (the answer's first line: a fact, Yes/No, a reason),
+                # not on the supporting quotes under it; a refusal's text is the refusal
+                "strict": float(strict_correct(strip_citations(answer if refused else (short or answer.split("\n", 1)[0])), gold)),
                 "refused": refused,
                 "cit_n": len(cits),
                 "cit_good": sum(quote_supports_gold(c.get("quote", ""), facts, gold) for c in cits),
@@ -404,7 +406,8 @@ def _blocks(summary: dict[str, Any], records: list[dict[str, Any]], plots: dict[
 
 NATURAL_COLUMNS = [
     "n", "evidence recall", "key facts in answer (≤120 words)", "all facts", "Yes/No right", "unanswerable refused",
-    "answerable refused", "sentences cited + supported", "first token p50 / p95", "total p50 / p95",
+    "answerable refused", "sentences cited + supported", "first words p50 / p95", "model's first token p50 / p95",
+    "checked answer p50 / p95",
 ]  # fmt: skip
 
 
@@ -420,6 +423,7 @@ def _natural_row(label: str, a: dict[str, Any]) -> list[str]:
         f"{pct(a['unanswerable_refused'])} of {a['unanswerable_n']}" if a["unanswerable_n"] else "–",
         f"{pct(a['answerable_refused'])} of {a['answerable_n']}" if a["answerable_n"] else "–",
         f"{pct(a['cited_supported'])} of {a['sentences_n']}" if a["sentences_n"] else "–",
+        f"{secs(lat['first_words_s']['p50'])} / {secs(lat['first_words_s']['p95'])}",
         f"{secs(lat['first_token_s']['p50'])} / {secs(lat['first_token_s']['p95'])}",
         f"{secs(lat['total_s']['p50'])} / {secs(lat['total_s']['p95'])}",
     ]

@@ -499,6 +499,7 @@ def eval_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Run directory (re-using it resumes).")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="Stratified deterministic sample size.")] = None,
     types: Annotated[list[str] | None, typer.Option("--types", help="Only these question types; repeatable.")] = None,
+    split: Annotated[str, typer.Option("--split", help="Natural-question sets: tune, test or all.")] = "all",
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only (no LLM).")] = False,
     model: ModelOpt = None,
     config: ConfigOpt = None,
@@ -521,7 +522,7 @@ def eval_cmd(
         s = _load_settings(config, index_dir=index_dir, model=model)
         from eval.runner import run_eval
 
-        summary_path = run_eval(Path(args[0]), s, out, limit=limit, types=types, retrieval_only=retrieval_only)
+        summary_path = run_eval(Path(args[0]), s, out, limit=limit, types=types, retrieval_only=retrieval_only, split=None if split == "all" else split)
         typer.echo(f"report: {summary_path}")
     except RagError as e:
         _fail(e)
