@@ -51,13 +51,13 @@ def markers(text: str) -> list[int]:
     return [int(x) for x in MARKER.findall(text)]
 
 
-def _norm_num(s: str) -> str:
+def norm_num(s: str) -> str:
     return s.replace(",", "").replace("$", "").rstrip("%").rstrip(".")
 
 
-def _facts(sentence: str) -> tuple[set[str], list[str], set[str]]:
+def stated_facts(sentence: str) -> tuple[set[str], list[str], set[str]]:
     """(numbers, names, months) stated in a sentence."""
-    nums = {_norm_num(n) for n in NUMBER.findall(sentence)}
+    nums = {norm_num(n) for n in NUMBER.findall(sentence)}
     nums = {n for n in nums if n}
     months = set(MONTH_RE.findall(sentence))
     words = CAPWORD.findall(sentence)
@@ -137,9 +137,9 @@ def check_sentence(
         return False, "cites no passage"
     ev_text = _cited_text(cited)
     ev_low = ev_text.lower()
-    ev_nums = {_norm_num(n) for n in NUMBER.findall(ev_text)}
+    ev_nums = {norm_num(n) for n in NUMBER.findall(ev_text)}
     q_low = question.lower()
-    nums, names, months = _facts(body)
+    nums, names, months = stated_facts(body)
     for n in sorted(nums):
         if n not in ev_nums and n not in ev_low.replace(",", ""):
             return False, f"the number {n} is not in the cited passage"

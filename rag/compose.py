@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from rag.chunk import split_sentences
-from rag.cite import MARKER, _facts, _norm_num, overlap, relevance, strip_markers
+from rag.cite import MARKER, norm_num, overlap, relevance, stated_facts, strip_markers
 from rag.evidence import long_date, resolve_days
 from rag.forms import QuestionForm
 from rag.lexical import terms
@@ -67,7 +67,7 @@ def parse_direct(raw: str, max_sentences: int = 2) -> list[tuple[str, tuple[int,
 
 def _support_score(text: str, e: Evidence) -> float:
     """How well passage ``e`` carries ``text``: word overlap plus the share of its numbers and names."""
-    nums, names, _ = _facts(text)
+    nums, names, _ = stated_facts(text)
     hay = f"{e.model_text} {e.title} {e.source}".lower()
     facts = [n for n in nums] + [w.lower() for w in names]
     got = sum(1 for f in facts if f in hay.replace(",", "")) / len(facts) if facts else 1.0
@@ -87,7 +87,7 @@ def attribute(text: str, cites: Sequence[int], evidence: Sequence[Evidence]) -> 
     ranked = sorted(evidence, key=lambda e: (-_support_score(text, e), e.n))
     best = ranked[0]
     out = [best.n]
-    nums, names, _ = _facts(text)
+    nums, names, _ = stated_facts(text)
     missing = [f for f in [*nums, *(w.lower() for w in names)] if f not in best.model_text.lower().replace(",", "")
                and f not in best.title.lower()]  # fmt: skip
     if missing:
@@ -252,7 +252,7 @@ def disagreements(
     out: list[AnswerSentence] = []
     for text, cites in direct:
         for va, sa, ua in _quantities(text):
-            src = next((by_n[n] for n in cites if n in by_n and _norm_num(sa.split()[0]) in by_n[n].text.replace(",", "")), None)
+            src = next((by_n[n] for n in cites if n in by_n and norm_num(sa.split()[0]) in by_n[n].text.replace(",", "")), None)
             if src is None:
                 continue
             ctx_a = _window(src.text, sa.split()[0])

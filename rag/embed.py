@@ -33,6 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from rag.errors import ModelError
+from rag.models import sha256_file
 from rag.progress import progress_bar, quiet_third_party
 
 log = logging.getLogger(__name__)
@@ -132,14 +133,6 @@ def _weights_file(model_dir: Path) -> Path | None:
     return next((p for p in (model_dir / "model.safetensors", model_dir / "pytorch_model.bin") if p.exists()), None)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _version(pkg: str) -> str:
     try:
         return importlib.metadata.version(pkg)
@@ -208,10 +201,10 @@ def export_onnx(model_dir: str | Path, name: str = "", cache_root: Path | None =
             record = {
                 "format": EXPORT_FORMAT,
                 "source": str(model_dir),
-                "source_weights_sha256": _sha256(weights),
+                "source_weights_sha256": sha256_file(weights),
                 "quantization": f"dynamic int8: QInt8 per-channel MatMul weights, reduce_range off; fp32: {keep_fp32}",
                 "versions": {p: _version(p) for p in ("torch", "transformers", "onnx", "onnxruntime")},
-                "files": {rel: {"sha256": _sha256(tmp / rel), "bytes": (tmp / rel).stat().st_size} for rel in ONNX_FILES.values()},
+                "files": {rel: {"sha256": sha256_file(tmp / rel), "bytes": (tmp / rel).stat().st_size} for rel in ONNX_FILES.values()},
             }
             (tmp / EXPORT_RECORD).write_text(json.dumps(record, indent=2))
             if final.exists():

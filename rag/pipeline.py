@@ -32,9 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from rag.cite import check_answer, markers
+from rag.cite import check_answer
 from rag.compose import choose_support, compose, direct_text, fallback_direct, parse_direct, support_text
 from rag.embed import Embedder, load_embedder
 from rag.evidence import budget_for, causal_bonus, format_evidence, select_evidence
@@ -375,9 +373,6 @@ class Pipeline:
                 return prompt, text, evidence  # nothing left to cut; the generator reports the overflow
             question = " ".join(words[: len(words) // 2]) + " …"
 
-    def _embed_many(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.embed_documents(texts)
-
     def answer(
         self,
         query: str,
@@ -409,9 +404,7 @@ _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bMr|\bMs|\bDr|\bSt)(?<!\bMrs)[.!?]
 def _sentences_done(text: str) -> int:
     """Complete sentences in streamed text (a sentence counts once the next one has begun or
     the text ends with its full stop and markers)."""
-    t = text.rstrip()
-    n = len(_SENTENCE_END.findall(t))
-    return n
+    return len(_SENTENCE_END.findall(text.rstrip()))
 
 
 def _as_date(v: str | date | None) -> date | None:
@@ -422,4 +415,4 @@ def _as_date(v: str | date | None) -> date | None:
     return date.fromisoformat(str(v)[:10])
 
 
-__all__ = ["Pipeline", "StreamEvent", "Turn", "markers", "replace"]
+__all__ = ["Pipeline", "StreamEvent", "Turn", "replace"]
