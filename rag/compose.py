@@ -147,8 +147,12 @@ def choose_support(
     cited: Sequence[int] = (),
     focus_sources: Sequence[Sequence[str]] = (),
     idf: Callable[[list[str]], dict[str, float]] | None = None,
+    answer: str = "",
 ) -> list[Evidence]:
-    """The passages quoted under the direct answer (see the module docstring)."""
+    """The passages quoted under the direct answer (see the module docstring). With the
+    direct ``answer`` given, a passage it does not cite is quoted only when it states
+    what the answer says (half its content words) for a fact; for a reason or an event any
+    passage that bears on the question adds context."""
     kind = form.kind
     limit = SUPPORT.get(kind, 3)
     by_n = {e.n: e for e in evidence}
@@ -187,6 +191,8 @@ def choose_support(
             continue
         if picked and rel[e.n] < 0.25:
             continue
+        if kind == "fact" and answer and overlap(answer, e.model_text) < 0.5:
+            continue  # a fact's second source must state it; a reason or an event may take context
         # a second sentence of the same article only when it says something else that bears on the question
         picked.append(e)
     return picked
@@ -294,7 +300,7 @@ def compose(
         AnswerSentence(text=t + "".join(f" [{n}]" for n in cs), cites=cs, supported=False, role="answer") for t, cs in direct
     ]
     focus = " ".join(t for t, _ in direct) + " " + question
-    support = choose_support(form, question, evidence, cited, focus_sources, idf)
+    support = choose_support(form, question, evidence, cited, focus_sources, idf, " ".join(t for t, _ in direct))
     for e in support:
         sentences.append(AnswerSentence(text=support_text(e, form.kind, focus), cites=(e.n,), supported=False, role="support"))
     sentences.extend(disagreements(direct, evidence, question))

@@ -105,7 +105,7 @@ _EVENT = re.compile(
     re.I,
 )
 _FACT = re.compile(
-    r"^(?:who|whom|whose|which|where|when)\b|^how\s+(?:many|much|long|old|often|far|big|large|high|soon)\b|"
+    r"^(?:(?:in|on|at|by|for|from|to|with|of)\s+)?(?:who|whom|whose|which|where|when)\b|^how\s+(?:many|much|long|old|often|far|big|large|high|soon)\b|"
     r"^what\s+(?:year|month|day|date|time|percentage|percent|share|amount|number|sum|price|age|name|figure|size|rate)\b|"
     r"^what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:name|number|amount|date|price|figure|total|size|cost|value|age|score|"
     r"fine|penalty|sentence|salary|rate|percentage)\b|^what\s+(?:\w+\s+)?(?:company|firm|team|person|outlet|city|country|"

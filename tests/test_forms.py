@@ -17,6 +17,7 @@ from rag.forms import classify, sides
         ("Which supplier made the faulty cells?", "fact"),
         ("What year did the company list its shares?", "fact"),
         ("where was the match played?", "fact"),
+        ("In which year did Sam Bankman-Fried co-found FTX?", "fact"),
         ("Do you know who replaced Delane?", "fact"),
         ("Can you tell me how much the fine was?", "fact"),
         # yes/no
