@@ -483,3 +483,28 @@ def test_streaming_shows_the_draft_under_the_model_text() -> None:
     html = render.streaming_html("An arms", "US officials warned [1].")
     assert html.index("An arms") < html.index('class="draft"')
     assert "draft" not in render.streaming_html("x")
+
+
+def test_direct_answer_shown_once_with_its_markers_then_support_and_conflict() -> None:
+    ans = Answer(
+        query="How much was Quillon fined?",
+        answer="$48 million [1]\nThe regulator fined Quillon $48 million over the leak [1].\nSources disagree [1] [2].",
+        refused=False,
+        short="$48 million",
+        sentences=(
+            AnswerSentence("$48 million [1]", (1,), True, role="answer"),
+            AnswerSentence("The regulator fined Quillon $48 million over the leak [1].", (1,), True),
+            AnswerSentence("The sources disagree: $48 million [1] or $40 million [2].", (1, 2), True, role="conflict"),
+        ),
+        citations=(cite(EV1), cite(EV2)),
+        evidence=(EV1, EV2),
+    )
+    html = render.answer_html(ans, turn=3)
+    short = re.search(r'<p class="short-answer"[^>]*>(.*?)</p>', html, re.S)
+    assert short is not None
+    # the direct answer is the bold line, its marker a button; it is not repeated below
+    assert "$48 million" in short.group(1) and 'data-n="1"' in short.group(1)
+    assert html.count("$48 million [") == 0 and html.count("$48 million") == 3
+    expl = html[short.end():]
+    assert expl.index("The regulator fined") < expl.index("The sources disagree")
+    assert re.search(r'class="sentence supported conflict"[^>]*>The sources disagree', html)

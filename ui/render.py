@@ -242,13 +242,23 @@ def answer_html(answer: Answer, turn: int = 0) -> str:
         return sanitize_html("".join(parts))
 
     parts.append('<div class="answer">')
-    short = answer.short or (answer.answer.split("\n", 1)[0] if answer.answer else "")
-    parts.append(f'<p class="short-answer" dir="auto"><strong>{esc(short)}</strong></p>')
-    if answer.sentences:
+    # The direct answer is shown once, at the top, with its own clickable markers; the
+    # supporting sentences (and any disagreement between sources) follow under it.
+    lead = [s for s in answer.sentences if s.role == "answer"]
+    rest = [s for s in answer.sentences if s.role != "answer"] if lead else list(answer.sentences)
+    if lead:
+        body = " ".join(_text_with_markers(s.text, turn, titles, known) for s in lead)
+        parts.append(f'<p class="short-answer" dir="auto"><strong>{body}</strong></p>')
+    else:
+        short = answer.short or (answer.answer.split("\n", 1)[0] if answer.answer else "")
+        parts.append(f'<p class="short-answer" dir="auto"><strong>{esc(short)}</strong></p>')
+    if rest:
         parts.append('<p class="explanation" dir="auto">')
         bits = []
-        for s in answer.sentences:
+        for s in rest:
             cls = "sentence supported" if s.supported else "sentence unsupported"
+            if s.role == "conflict":
+                cls += " conflict"  # the sources disagree: shown apart so it is not missed
             body = _text_with_markers(s.text, turn, titles, known)
             if s.supported:
                 bits.append(f'<span class="{cls}">{body}</span>')
@@ -260,10 +270,10 @@ def answer_html(answer: Answer, turn: int = 0) -> str:
                 )
         parts.append(" ".join(bits))
         parts.append("</p>")
-    else:
-        rest = answer.answer.split("\n", 1)[1] if "\n" in answer.answer else ""
-        if rest.strip():
-            parts.append(f'<p class="explanation">{_text_with_markers(rest, turn, titles, known)}</p>')
+    elif not answer.sentences:
+        tail = answer.answer.split("\n", 1)[1] if "\n" in answer.answer else ""
+        if tail.strip():
+            parts.append(f'<p class="explanation">{_text_with_markers(tail, turn, titles, known)}</p>')
     parts.append(_answer_meta(answer))
     parts.append("</div>")
     return sanitize_html("".join(parts))
