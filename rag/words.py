@@ -66,5 +66,7 @@ FRAME_WORDS = frozenset(
     "develop developed development developments unfold unfolded update updates article articles coverage covered "
     "know known please question detail details information mention mentioned discuss discussed "
     "thing things go going went occur occurred took take place anyone anybody someone somebody anything "
-    "something everyone everybody everything".split()
+    "something everyone everybody everything much many per been yet you your me about since ever still also "
+    "just really actually exactly week today yesterday tonight any most give list compare comparison sum recap "
+    "rundown brief briefly short".split()
 )

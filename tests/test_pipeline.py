@@ -241,3 +241,20 @@ def test_model_refusal_needs_refusal_min_prob(hash_index: Path, p_refuse: float,
     assert ("Insufficient" in gen.bans[-1]) is (not refused)
     if not refused:
         assert "Quillon Systems" in ans.short and ans.citations
+
+
+def test_a_year_no_article_found_is_from_or_mentions_is_refused_before_the_model(hash_index: Path) -> None:
+    pipe, gen = make(hash_index, "Kestrel recalled 18,000 Arro 2 e-bikes.")
+    ans = pipe.answer("How many Arro 2 bikes did Kestrel recall in 2021?")
+    assert ans.refused and "2021" in ans.reason and ans.hits  # the sources found are still shown
+    assert gen.prompts == []
+    # a year the articles are from is no obstacle
+    assert not pipe.answer("How many Arro 2 bikes did Kestrel recall in 2023?").refused
+
+
+def test_an_answer_about_the_subject_that_misses_what_was_asked_is_refused(hash_index: Path) -> None:
+    pipe, _ = make(hash_index, "Beatrice Onyango was appointed chief executive of the Glenmoor Housing Trust.")
+    ans = pipe.answer("What salary will Beatrice Onyango be paid at the Glenmoor Housing Trust?")
+    assert ans.refused and "salary" in ans.reason, ans.answer
+    ok = pipe.answer("Who is the new chief executive of the Glenmoor Housing Trust?")
+    assert not ok.refused and "Onyango" in ok.answer, ok.reason
