@@ -112,44 +112,6 @@ def relevance(question: str, text: str, idf: Callable[[list[str]], dict[str, flo
     return sum(w.get(x, 0.0) for x in q if _stem_match(x, pool)) / total
 
 
-_WORDS = re.compile(r"[\w'’-]+")
-
-
-def asked_terms(question: str) -> dict[str, str]:
-    """What a question asks about, apart from whom or what it is about: its terms (question and
-    framing words left out) minus those of the names it capitalises after its first word, each
-    mapped to the question's own word. "What salary will Beatrice Onyango be paid?" asks about
-    *salary* and *paid*; "Why did Mateo Ferrand leave Port Elling?" about *leave*."""
-    keep = set(question_terms(question))
-    out: dict[str, str] = {}
-    for i, m in enumerate(_WORDS.finditer(question)):
-        w = m.group()
-        if i > 0 and w[:1].isupper():
-            continue  # a name: the question's subject, not what it asks about it
-        for t in terms(w):
-            if t in keep:
-                out.setdefault(t, w)
-    return out
-
-
-def focus_coverage(
-    question: str, text: str, idf: Callable[[list[str]], dict[str, float]] | None = None
-) -> tuple[float, list[str]]:
-    """(share of the idf mass of ``asked_terms`` that ``text`` holds, the question's words it
-    lacks). 1.0 when the question asks about nothing beyond its names."""
-    asked = asked_terms(question)
-    if not asked:
-        return 1.0, []
-    q = list(asked)
-    w = idf(q) if idf is not None else {x: 1.0 for x in q}
-    total = sum(w.get(x, 0.0) for x in q)
-    if total <= 0:
-        return 1.0, []
-    pool = set(terms(text))
-    missing = [x for x in q if not _stem_match(x, pool)]
-    return 1.0 - sum(w.get(x, 0.0) for x in missing) / total, [asked[x] for x in missing]
-
-
 def _month_in_dates(month: str, cited: Sequence[Evidence]) -> bool:
     idx = MONTH_NAMES.index(month) + 1
     return any(e.published_at[5:7] == f"{idx:02d}" for e in cited if len(e.published_at) >= 7)

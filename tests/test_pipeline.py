@@ -251,10 +251,3 @@ def test_a_year_no_article_found_is_from_or_mentions_is_refused_before_the_model
     # a year the articles are from is no obstacle
     assert not pipe.answer("How many Arro 2 bikes did Kestrel recall in 2023?").refused
 
-
-def test_an_answer_about_the_subject_that_misses_what_was_asked_is_refused(hash_index: Path) -> None:
-    pipe, _ = make(hash_index, "Beatrice Onyango was appointed chief executive of the Glenmoor Housing Trust.")
-    ans = pipe.answer("What salary will Beatrice Onyango be paid at the Glenmoor Housing Trust?")
-    assert ans.refused and "salary" in ans.reason, ans.answer
-    ok = pipe.answer("Who is the new chief executive of the Glenmoor Housing Trust?")
-    assert not ok.refused and "Onyango" in ok.answer, ok.reason
