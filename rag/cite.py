@@ -140,7 +140,8 @@ def check_sentence(
     ev_nums = {norm_num(n) for n in NUMBER.findall(ev_text)}
     q_low = question.lower()
     nums, names, months = stated_facts(body)
-    for n in sorted(nums):
+    q_nums = {norm_num(n) for n in NUMBER.findall(question)}
+    for n in sorted(nums - q_nums):  # a figure the question itself gives is the asker's premise
         if n not in ev_nums and n not in ev_low.replace(",", ""):
             return False, f"the number {n} is not in the cited passage"
     for m in sorted(months):
@@ -149,7 +150,16 @@ def check_sentence(
     missing = [w for w in names if w.lower() not in ev_low and w.lower() not in q_low]
     if missing:
         return False, f"the name {missing[0]} is not in the cited passage"
-    ov = overlap(body, ev_text)
+    # what the sentence adds to the question must be in the passage: a sentence that restates a
+    # long question around its answer ("Apple is known for its stance on privacy and ...") is
+    # judged on the answer, the question's words being the asker's premises
+    q_terms = set(terms(question))
+    own = set(terms(body))
+    added = {t for t in own if not _stem_match(t, q_terms)} if q_terms else own
+    if own and not added:
+        return False, "it only restates the question"
+    pool = set(terms(ev_text))
+    ov = sum(_stem_match(t, pool) for t in added) / len(added) if added else 1.0
     if ov < min_overlap:
         return False, f"too different from the cited passage (word overlap {ov:.2f})"
     if question:

@@ -82,3 +82,16 @@ def test_a_supporting_sentence_may_bear_on_the_direct_answer_instead_of_the_ques
     res = check_answer(sents, [burn], "Was anybody injured by the bikes?")
     assert res.sentences[1].supported, res.sentences[1].reason
 
+
+
+def test_a_sentence_is_judged_on_what_it_adds_to_the_question() -> None:
+    q = "Which company, known for its folding e-bikes and a battery fault, recalled 18,000 bikes?"
+    # restating the question around the answer: the answer (Kestrel) is what must be in the passage
+    ok, why = check_sentence("Kestrel Mobility, known for its folding e-bikes, recalled 18,000 bikes [1].", [RECALL], q)
+    assert ok, why
+    # what it adds is not in the passage: fails, though the question's words are all there
+    ok, why = check_sentence("Kestrel recalled 18,000 bikes after a factory fire in Lisbon destroyed its stock [1].", [RECALL], q)
+    assert not ok
+    # only the question again: asserts nothing the passage could support
+    ok, why = check_sentence("A company recalled 18,000 bikes [1].", [RECALL], q)
+    assert not ok and "restates" in why
