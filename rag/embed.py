@@ -308,7 +308,8 @@ class SentenceTransformerEmbedder(_TokenizerMixin):
             (getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension)() or 0
         )
         # [CLS] and [SEP] take two of the model's positions
-        self.max_tokens = int(self.model.max_seq_length) - 2
+        self.max_seq_length = int(self.model.max_seq_length)
+        self.max_tokens = self.max_seq_length - 2
         self.tokenizer = self.model.tokenizer
         weights = _weights_file(model_dir)
         size = weights.stat().st_size if weights else 0

@@ -68,7 +68,7 @@ def test_chunk_text_is_exact_body_span(slice_chunks) -> None:
 
 def test_no_chunk_exceeds_real_tokenizer_limit(slice_chunks, real_embedder) -> None:
     limit = real_embedder.max_tokens
-    assert limit == real_embedder.model.max_seq_length - 2  # [CLS] + [SEP]
+    assert limit == real_embedder.max_seq_length - 2  # [CLS] + [SEP]
     texts = [c.text for _, chunks in slice_chunks for c in chunks]
     counts = real_embedder.count_tokens(texts)
     assert max(counts) <= limit
