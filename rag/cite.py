@@ -80,13 +80,14 @@ def _stem_match(a: str, pool: set[str]) -> bool:
     return any((b.startswith(a) or a.startswith(b)) for b in pool if len(b) >= 4 and b[:4] == a[:4])
 
 
+def _share(t: set[str], pool: set[str]) -> float:
+    """Share of the terms ``t`` found in ``pool`` (stem-prefix match); 1.0 for no terms."""
+    return sum(_stem_match(x, pool) for x in t) / len(t) if t else 1.0
+
+
 def overlap(text: str, pool_text: str) -> float:
     """Share of ``text``'s content terms found among ``pool_text``'s (stem-prefix match)."""
-    t = set(terms(text))
-    if not t:
-        return 1.0
-    pool = set(terms(pool_text))
-    return sum(_stem_match(x, pool) for x in t) / len(t)
+    return _share(set(terms(text)), set(terms(pool_text)))
 
 
 _FRAME: set[str] = set()
@@ -158,8 +159,7 @@ def check_sentence(
     added = {t for t in own if not _stem_match(t, q_terms)} if q_terms else own
     if own and not added:
         return False, "it only restates the question"
-    pool = set(terms(ev_text))
-    ov = sum(_stem_match(t, pool) for t in added) / len(added) if added else 1.0
+    ov = _share(added, set(terms(ev_text)))
     if ov < min_overlap:
         return False, f"too different from the cited passage (word overlap {ov:.2f})"
     if question:
