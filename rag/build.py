@@ -133,6 +133,20 @@ def _embed_all(chunks: Sequence[Chunk], embedder: Embedder, opts: BuildOptions) 
     return out
 
 
+def embed_batches(texts: Sequence[str], batch_size: int) -> list[np.ndarray]:
+    """The batches ``_embed_all`` has the model embed, in order, as indices into ``texts``:
+    longest first, in slices of ``EMBED_SLICE``, each cut into ``batch_size`` texts by the
+    embedder (one ONNX run; one batch of a torch ``encode``). An engine that embeds exactly these
+    batches gets this build's vectors, also with onnx-int8, which quantizes activations with a
+    scale per batch (a text's vector depends on its batch by up to ~1e-2 cosine)."""
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    return [
+        order[s : s + EMBED_SLICE][b : b + batch_size]
+        for s in range(0, len(texts), EMBED_SLICE)
+        for b in range(0, min(EMBED_SLICE, len(texts) - s), batch_size)
+    ]
+
+
 # chunk_and_embed(articles, embedder, chunker_meta, opts) -> (chunks in article order, their vectors)
 Stage = Callable[[Sequence[Article], Embedder, dict[str, Any], BuildOptions], tuple[list[Chunk], np.ndarray]]
 

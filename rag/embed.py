@@ -249,7 +249,7 @@ def _torch_export(model_dir: Path, out: Path) -> None:
         )  # fmt: skip
 
 
-class _TokenizerMixin:
+class _Tokens:
     """count_tokens / token_offsets through the model's fast tokenizer, under the instance lock
     (fast tokenizers raise "Already borrowed" when two threads use one at once)."""
 
@@ -266,6 +266,20 @@ class _TokenizerMixin:
             enc = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         return [tuple(o) for o in enc["offset_mapping"]]
 
+
+class Tokenizer(_Tokens):
+    """The model's tokenizer without the model: all chunking needs (``count_tokens`` and
+    ``token_offsets``, as every backend of the model counts them). ``load_tokenizer`` makes one."""
+
+    def __init__(self, model_dir: str | Path) -> None:
+        _offline_env()
+        from transformers import AutoTokenizer
+
+        self._lock = threading.RLock()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+
+
+class _TokenizerMixin(_Tokens):
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]  # type: ignore[attr-defined]
 
@@ -455,25 +469,36 @@ class HashEmbedder:
         return self.embed_documents([text])[0]
 
 
+def _model_dir(name: str) -> tuple[Path, str | None]:
+    """(model directory, label) of a bundled model name or a local model directory."""
+    if name.strip().lower() in BUNDLED:
+        return bundled_model_dir(BUNDLED[name.strip().lower()]), "all-MiniLM-L6-v2"
+    if Path(name).expanduser().is_dir():
+        return Path(name).expanduser(), None
+    raise ModelError(
+        f"unknown embedder '{name}': use 'all-MiniLM-L6-v2' (bundled) or the path of a local "
+        "sentence-transformers model directory"
+    )
+
+
+def load_tokenizer(name: str) -> Tokenizer | HashEmbedder:
+    """The tokenizer of the embedder ``load_embedder(name)`` loads, without its model (the
+    ``hash`` fake is its own tokenizer)."""
+    if name.strip().lower().startswith("hash"):
+        return HashEmbedder()
+    return Tokenizer(_model_dir(name)[0])
+
+
 def load_embedder(name: str, batch_size: int = 32, backend: str | None = None, threads: int = 0) -> Embedder:
     """The one factory: a bundled model name, a local model directory, or ``hash`` (tests).
     ``backend``: torch, onnx or onnx-int8 (default ``DEFAULT_BACKEND``); ``threads``: CPU threads
     of the model (0 = all cores)."""
-    key = name.strip().lower()
-    if key.startswith("hash"):
+    if name.strip().lower().startswith("hash"):
         return HashEmbedder()
     backend = backend or DEFAULT_BACKEND
     if backend not in BACKENDS:
         raise ModelError(f"unknown embedding backend '{backend}': use one of {', '.join(BACKENDS)}")
-    if key in BUNDLED:
-        model_dir, label = bundled_model_dir(BUNDLED[key]), "all-MiniLM-L6-v2"
-    elif Path(name).expanduser().is_dir():
-        model_dir, label = Path(name).expanduser(), None
-    else:
-        raise ModelError(
-            f"unknown embedder '{name}': use 'all-MiniLM-L6-v2' (bundled) or the path of a local "
-            "sentence-transformers model directory"
-        )
+    model_dir, label = _model_dir(name)
     if backend == "torch":
         return SentenceTransformerEmbedder(model_dir, batch_size, name=label, source=name, threads=threads)
     return OnnxEmbedder(model_dir, batch_size, name=label, backend=backend, source=name, threads=threads)

@@ -2,11 +2,15 @@
 
 ``rag index build --engine ray [--ray-address ADDRESS] [--ray-workers N]``. The corpus is read
 on the driver (``load_corpus``: the same article ids, duplicate handling and bad-file report
-as the local build), the articles go into a Ray Dataset, and ``map_batches`` runs
-``ChunkEmbedActor`` in an actor pool of N actors, each holding one embedding model, which chunk
-their articles and embed the chunks. The driver collects the rows, puts them back in article
-order, and ``rag.build`` writes the same index directory the local engine writes (same chunk
-ids, manifest, atomic switch); ``update`` sends only new or changed articles through Ray.
+as the local build). Two Ray Data passes follow: ``map_batches`` runs ``chunk_articles`` as
+tasks over the articles (the model's tokenizer only, on every CPU of the cluster), and the
+driver puts the chunks in article order; then ``map_batches`` runs ``EmbedActor`` in an actor
+pool of N actors, each holding one embedding model, over the batches the local build would
+embed (``rag.build.embed_batches``: longest first), each embedded as one batch. So the vectors
+are the local build's, also with onnx-int8, whose activation scales are set per batch (a Ray
+actor batching its own texts would give vectors ~1e-2 cosine off the local build's).
+``rag.build`` then writes the same index directory the local engine writes (same chunk ids,
+manifest, atomic switch); ``update`` sends only new or changed articles through Ray.
 
 Without an address a local Ray is started on this machine (and stopped afterwards); with one
 the build joins that cluster, whose nodes must have this package, the model and the same
@@ -17,6 +21,7 @@ Ray is an optional extra: ``pip install -e .[ray]``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -27,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from rag.build import BuildOptions, BuildResult, build_index, update_index
+from rag.build import BuildOptions, BuildResult, build_index, embed_batches, update_index
 from rag.chunk import chunk_article
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder, load_embedder, load_tokenizer
 from rag.errors import RagError
 from rag.ingest import IngestReport
 from rag.progress import progress_bar
@@ -37,7 +42,8 @@ from rag.types import Article, Chunk
 
 log = logging.getLogger(__name__)
 
-ARTICLES_PER_BATCH = 8  # articles per map_batches call (~100 chunks of MultiHop-RAG news)
+ARTICLES_PER_BATCH = 8  # articles per chunking call (~100 chunks of MultiHop-RAG news)
+BATCHES_PER_CALL = 4  # embedding batches per actor call
 
 
 class RayError(RagError):
@@ -52,41 +58,69 @@ def _import_ray() -> Any:
     return ray
 
 
-class ChunkEmbedActor:
-    """One embedding model per actor: a batch of articles in, their chunks and vectors out."""
+@functools.lru_cache(maxsize=4)
+def _tokenizer(embedder: str) -> Any:
+    return load_tokenizer(embedder)  # once per Ray worker process
 
-    def __init__(self, embedder: str, backend: str, batch_size: int, max_tokens: int, overlap: int, threads: int) -> None:
+
+def chunk_articles(batch: dict[str, np.ndarray], embedder: str, max_tokens: int, overlap: int) -> dict[str, np.ndarray]:
+    """Ray Data task: a batch of articles (JSON) in, one row per chunk out (article, position, chunk JSON)."""
+    tok = _tokenizer(embedder)
+    rows: dict[str, list[Any]] = {"i": [], "pos": [], "chunk": []}
+    for i, aj in zip(batch["i"], batch["article"], strict=True):
+        a = Article(**json.loads(str(aj)))
+        for pos, c in enumerate(chunk_article(a, tok.count_tokens, tok.token_offsets, max_tokens, overlap)):
+            rows["i"].append(int(i))
+            rows["pos"].append(pos)
+            rows["chunk"].append(json.dumps(dataclasses.asdict(c), ensure_ascii=False))
+    return {
+        "i": np.asarray(rows["i"], dtype=np.int64),
+        "pos": np.asarray(rows["pos"], dtype=np.int64),
+        "chunk": np.asarray(rows["chunk"], dtype=object),
+    }
+
+
+class EmbedActor:
+    """One embedding model per actor. Each input row is one of the local build's batches
+    (``rag.build.embed_batches``), embedded as one batch: the vectors are the local build's."""
+
+    def __init__(self, embedder: str, backend: str, batch_size: int, threads: int) -> None:
         os.environ["OMP_NUM_THREADS"] = str(threads)
         self.emb = load_embedder(embedder, batch_size, backend, threads=threads)
-        self.max_tokens, self.overlap = max_tokens, overlap
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
-        cols: dict[str, list[Any]] = {k: [] for k in ("i", "pos", "chunk", "model_id")}
-        for i, aj in zip(batch["i"], batch["article"], strict=True):
-            a = Article(**json.loads(str(aj)))
-            for pos, c in enumerate(chunk_article(a, self.emb.count_tokens, self.emb.token_offsets, self.max_tokens, self.overlap)):
-                cols["i"].append(int(i))
-                cols["pos"].append(pos)
-                cols["chunk"].append(json.dumps(dataclasses.asdict(c), ensure_ascii=False))
-        texts = [json.loads(c)["text"] for c in cols["chunk"]]
-        vecs = self.emb.embed_documents(texts) if texts else np.zeros((0, self.emb.dim), np.float32)
-        cols["model_id"] = [self.emb.model_id] * len(texts)
+        js: list[np.ndarray] = []
+        vecs: list[np.ndarray] = []
+        for j, texts in zip(batch["j"], batch["texts"], strict=True):
+            js.append(np.asarray(json.loads(str(j)), dtype=np.int64))
+            vecs.append(self.emb.embed_documents(json.loads(str(texts))))
         return {
-            "i": np.asarray(cols["i"], dtype=np.int64),
-            "pos": np.asarray(cols["pos"], dtype=np.int64),
-            "chunk": np.asarray(cols["chunk"], dtype=object),
-            "model_id": np.asarray(cols["model_id"], dtype=object),
-            "vector": np.ascontiguousarray(vecs, dtype=np.float32),
+            "j": np.concatenate(js),
+            "vector": np.ascontiguousarray(np.vstack(vecs), dtype=np.float32),
+            "model_id": np.asarray([self.emb.model_id] * sum(len(j) for j in js), dtype=object),
         }
+
+
+def _quiet_ray_data(ray: Any) -> None:
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False  # ours, on stderr, are the bars
+    if hasattr(ctx, "enable_operator_progress_bars"):
+        ctx.enable_operator_progress_bars = False
+    ctx.execution_options.verbose_progress = False
+    ctx.execution_options.preserve_order = False  # the order is restored from the row keys
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @dataclasses.dataclass
 class RayStage:
-    """A ``rag.build.Stage`` that runs the chunk + embed pipeline on Ray."""
+    """A ``rag.build.Stage`` on Ray: the articles are chunked by Ray Data tasks (the tokenizer
+    alone, on every CPU of the cluster), then the chunks are embedded by an actor pool of
+    ``workers`` actors, one model each, in exactly the batches the local build would use."""
 
     workers: int = 1
-    cpus_per_worker: float = 0  # 0: this machine's CPUs shared among the workers (local Ray)
-    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
+    cpus_per_worker: float = 0  # 0: this cluster's CPUs shared among the workers
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # "chunk", "embed"
 
     def __call__(
         self, articles: Sequence[Article], embedder: Embedder, cmeta: dict[str, Any], opts: BuildOptions
@@ -94,67 +128,85 @@ class RayStage:
         ray = _import_ray()
         if not articles:
             return [], np.zeros((0, embedder.dim), np.float32)
+        _quiet_ray_data(ray)
+        source = getattr(embedder, "source", "all-MiniLM-L6-v2")
         t0 = time.perf_counter()
-        ctx = ray.data.DataContext.get_current()
-        ctx.enable_progress_bars = False  # ours, on stderr, is the one bar
-        if hasattr(ctx, "enable_operator_progress_bars"):
-            ctx.enable_operator_progress_bars = False
-        ctx.execution_options.verbose_progress = False
-        ctx.execution_options.preserve_order = False  # order is restored from (i, pos) below
-        for name in ("ray", "ray.data"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-        total_cpus = float(ray.cluster_resources().get("CPU", 1))
-        cpus = self.cpus_per_worker or max(1.0, total_cpus // self.workers)
-        threads = max(1, int(cpus))
+        chunks = self._chunk(ray, articles, source, cmeta, opts)
+        self.seconds["chunk"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        vectors = self._embed(ray, [c.text for c in chunks], embedder, source, opts)
+        self.seconds["embed"] = time.perf_counter() - t0
+        if opts.on_progress:
+            opts.on_progress("writing", 0, 1)
+        return chunks, vectors
+
+    def _chunk(
+        self, ray: Any, articles: Sequence[Article], source: str, cmeta: dict[str, Any], opts: BuildOptions
+    ) -> list[Chunk]:
+        """Chunks in article order, then each article's chunk order: the local build's order."""
         ds = ray.data.from_items(
             [{"i": i, "article": json.dumps(dataclasses.asdict(a), ensure_ascii=False)} for i, a in enumerate(articles)],
             override_num_blocks=max(1, min(len(articles), self.workers * 8)),
         )
         out = ds.map_batches(
-            ChunkEmbedActor,
-            fn_constructor_kwargs={
-                "embedder": getattr(embedder, "source", "all-MiniLM-L6-v2"), "backend": getattr(embedder, "backend", "torch"),
-                "batch_size": getattr(embedder, "batch_size", 32), "max_tokens": cmeta["max_tokens"],
-                "overlap": cmeta["overlap"], "threads": threads,
-            },
-            batch_size=ARTICLES_PER_BATCH, batch_format="numpy", num_cpus=cpus,
-            compute=ray.data.ActorPoolStrategy(size=self.workers), max_restarts=0,
+            chunk_articles, fn_kwargs={"embedder": source, "max_tokens": cmeta["max_tokens"], "overlap": cmeta["overlap"]},
+            batch_size=ARTICLES_PER_BATCH, batch_format="numpy", num_cpus=1,
         )  # fmt: skip
-        rows_i: list[np.ndarray] = []
-        rows_pos: list[np.ndarray] = []
+        keys: list[tuple[int, int]] = []
         chunk_json: list[str] = []
-        vecs: list[np.ndarray] = []
-        ids: set[str] = set()
-        done_articles: set[int] = set()
-        with progress_bar(total=len(articles), desc="chunk+embed (ray)", unit="article", disable=not opts.progress) as bar:
+        done: set[int] = set()
+        with progress_bar(total=len(articles), desc="chunking (ray)", unit="article", disable=not opts.progress) as bar:
             for b in out.iter_batches(batch_format="numpy", batch_size=None):
-                rows_i.append(b["i"])
-                rows_pos.append(b["pos"])
+                keys.extend(zip(b["i"].tolist(), b["pos"].tolist(), strict=True))
                 chunk_json.extend(str(c) for c in b["chunk"])
-                vecs.append(np.asarray(b["vector"], dtype=np.float32).reshape(len(b["i"]), -1))
-                ids.update(str(m) for m in b["model_id"])
-                new = set(b["i"].tolist()) - done_articles
-                done_articles |= new
+                new = set(b["i"].tolist()) - done
+                done |= new
                 bar.update(len(new))
                 if opts.on_progress:
-                    opts.on_progress("embedding", len(done_articles), len(articles))
+                    opts.on_progress("chunking", len(done), len(articles))
             bar.n = len(articles)  # articles without chunks send no rows
             bar.refresh()
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        return [Chunk(**json.loads(chunk_json[j])) for j in order]
+
+    def _embed(self, ray: Any, texts: list[str], embedder: Embedder, source: str, opts: BuildOptions) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, embedder.dim), np.float32)
+        cpus = self.cpus_per_worker or max(1.0, float(ray.cluster_resources().get("CPU", 1)) // self.workers)
+        plan = embed_batches(texts, getattr(embedder, "batch_size", 32))
+        ds = ray.data.from_items(
+            [{"j": json.dumps(idx.tolist()), "texts": json.dumps([texts[j] for j in idx], ensure_ascii=False)} for idx in plan],
+            override_num_blocks=max(1, min(len(plan), self.workers * 8)),
+        )
+        out = ds.map_batches(
+            EmbedActor,
+            fn_constructor_kwargs={
+                "embedder": source, "backend": getattr(embedder, "backend", "torch"),
+                "batch_size": getattr(embedder, "batch_size", 32), "threads": max(1, int(cpus)),
+            },
+            batch_size=BATCHES_PER_CALL, batch_format="numpy", num_cpus=cpus, compute=ray.data.ActorPoolStrategy(size=self.workers),
+            max_restarts=0,  # a failing actor fails the build (restartable actors also log an error line per actor)
+        )  # fmt: skip
+        vectors = np.zeros((len(texts), embedder.dim), np.float32)
+        seen = np.zeros(len(texts), dtype=bool)
+        ids: set[str] = set()
+        with progress_bar(total=len(texts), desc="embedding (ray)", unit="chunk", disable=not opts.progress) as bar:
+            for b in out.iter_batches(batch_format="numpy", batch_size=None):
+                j = b["j"]
+                vectors[j] = np.asarray(b["vector"], dtype=np.float32).reshape(len(j), -1)
+                seen[j] = True
+                ids.update(str(m) for m in b["model_id"])
+                bar.update(len(j))
+                if opts.on_progress:
+                    opts.on_progress("embedding", int(seen.sum()), len(texts))
         if ids - {embedder.model_id}:
             raise RayError(
                 f"Ray workers embedded with {sorted(ids - {embedder.model_id})}, not the driver's '{embedder.model_id}' "
                 "(a different model or ONNX export on a worker node); the index was not changed"
             )
-        if not chunk_json:
-            return [], np.zeros((0, embedder.dim), np.float32)
-        i_all, pos_all = np.concatenate(rows_i), np.concatenate(rows_pos)
-        order = np.lexsort((pos_all, i_all))  # article order, then each article's chunk order: the local build's order
-        chunks = [Chunk(**json.loads(chunk_json[j])) for j in order]
-        vectors = np.vstack(vecs)[order]
-        self.seconds["chunk_embed"] = time.perf_counter() - t0
-        if opts.on_progress:
-            opts.on_progress("writing", 0, 1)
-        return chunks, np.ascontiguousarray(vectors, dtype=np.float32)
+        if not seen.all():
+            raise RayError(f"the Ray pipeline returned {int(seen.sum())} of {len(texts)} vectors; the index was not changed")
+        return vectors
 
 
 def start_ray(address: str | None = None, num_cpus: int | None = None) -> bool:
