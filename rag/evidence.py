@@ -175,6 +175,7 @@ def select_evidence(
     rank_penalty: float = 0.02,
     by_date: bool = False,
     bonus: Callable[[str], float] | None = None,
+    follow: float = 0.0,
 ) -> list[Evidence]:
     """Choose and number the sentences the model will read, within ``budget`` tokens.
 
@@ -198,6 +199,13 @@ def select_evidence(
     score = score - rank_penalty * np.array([rank[c.hit.chunk_id] for c in cands])
     if bonus is not None:
         score = score + np.array([bonus(t) for t in texts])
+    if follow > 0:
+        # a reason or an event is often told in the sentence after the one that names the subject
+        base = score.copy()
+        for i in range(1, len(cands)):
+            a, b = cands[i - 1], cands[i]
+            if a.hit.chunk_id == b.hit.chunk_id:
+                score[i] = max(score[i], follow * base[i - 1] + base[i])
 
     order: list[str] = list(dict.fromkeys(c.hit.article_id for c in cands))[:max_articles]
     allowed = set(order)

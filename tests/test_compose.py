@@ -86,3 +86,27 @@ def test_long_quotes_are_cut_around_the_focus_words() -> None:
     text = " ".join(f"w{i}" for i in range(60)) + " battery overheats badly " + " ".join(f"v{i}" for i in range(60))
     q = quote(ev(1, text, "X", "2023-01-01", "q"), focus="battery overheats")
     assert "battery overheats" in q and q.startswith("…") and q.endswith("…") and len(q.split()) <= 47
+
+
+def test_a_why_question_reads_the_sentence_after_the_one_that_names_its_subject() -> None:
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    text = (
+        "Kestrel expects the Arro 2 battery recall to cost about $31 million, the company told investors. "
+        "Testing showed that a batch of supplier cells had a defect in the separator layer. "
+        "Shares in the company have fallen sharply this autumn. "
+        "The Arro 2 batteries were sold in eleven countries across Europe."
+    )
+    hits = [Hit("c1", "a1", "Arro 2 recall cost", "Review", "2023-11-16", text, 0, len(text), 1.0)]
+
+    def idf(ts: list[str]) -> dict[str, float]:
+        return {t: 1.0 for t in ts}
+
+    def pick(follow: float) -> list[str]:
+        ev = select_evidence("Why did the Arro 2 batteries overheat?", hits, lambda s: len(s) // 4, 60, idf, follow=follow,
+                             per_article=2)  # fmt: skip
+        return [e.text for e in ev]
+
+    assert not any("separator" in t for t in pick(0.0))  # word overlap alone takes the restating sentences
+    assert any("separator" in t for t in pick(1.0))

@@ -77,6 +77,22 @@ def test_yes_no_decision_has_no_bias_and_shows_the_settling_passage(hash_index: 
     assert pipe_yes.answer("Did The Ledger report that Quillon Systems was fined?").short.startswith("Yes")
 
 
+def test_yes_no_is_decided_over_the_settling_passage_it_shows(hash_index: Path) -> None:
+    # the scripted model answers "No" over many passages and "Yes" over one: the decision is the
+    # one made over the single passage, and that passage is the one the answer shows first
+    def reply(prompt: str) -> str:
+        return "Yes" if "Passage: " in prompt else "No"
+
+    pipe, gen = make(hash_index, reply)
+    ans = pipe.answer("Did The Ledger report that Quillon Systems was fined?")
+    assert ans.short.startswith("Yes"), ans.raw
+    settle = [p for p in gen.prompts if "Passage: " in p]
+    assert len(settle) == 1
+    first_support = next(s for s in ans.sentences if s.role == "support")
+    quoted = next(c for c in ans.citations if c.n == first_support.cites[0])
+    assert " ".join(quoted.quote.split())[:60] in " ".join(settle[0].split())
+
+
 def test_yes_no_question_the_passages_do_not_settle_is_refused(hash_index: Path) -> None:
     pipe, _ = make(hash_index, "Insufficient")
     ans = pipe.answer("Did Quillon Systems pay the fine in cash?")
