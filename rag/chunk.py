@@ -19,6 +19,10 @@ from rag.types import Article, Chunk
 
 Span = tuple[int, int]
 _LINE = re.compile(r"[^\n]+")
+# Abbreviations after which blingfire ends a sentence before a capitalised word although the
+# sentence goes on ("Epic v. Google", "Amb. Linda Thomas-Greenfield"); checked against its
+# other common ones (Mr., Dr., Sen., Gov., Gen., U.S., Dec., Inc., ...), which it keeps whole.
+_NOT_AN_END = re.compile(r"(?:^|[\s(])(?:v|Amb)\.$")
 
 
 def split_sentences(text: str) -> list[Span]:
@@ -35,8 +39,13 @@ def split_sentences(text: str) -> list[Span]:
             seg = line[a:b]
             lead = len(seg) - len(seg.lstrip())
             trail = len(seg) - len(seg.rstrip())
-            if b - trail > a + lead:
-                spans.append((m.start() + a + lead, m.start() + b - trail))
+            if b - trail <= a + lead:
+                continue
+            span = (m.start() + a + lead, m.start() + b - trail)
+            if spans and spans[-1][1] > m.start() and _NOT_AN_END.search(text[spans[-1][0] : spans[-1][1]]):
+                spans[-1] = (spans[-1][0], span[1])  # same line, the last one ended on an abbreviation
+            else:
+                spans.append(span)
     return spans
 
 

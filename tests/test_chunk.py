@@ -188,6 +188,16 @@ def test_paragraph_breaks_end_sentences() -> None:
     ]
 
 
+def test_case_names_and_titles_do_not_end_sentences() -> None:
+    text = "Tim Cook testified at the Epic v. Google trial on Monday. Amb. Linda Thomas-Greenfield spoke.\nRoe v.\nWade"
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Tim Cook testified at the Epic v. Google trial on Monday.",
+        "Amb. Linda Thomas-Greenfield spoke.",
+        "Roe v.",  # a line break still ends a sentence
+        "Wade",
+    ]
+
+
 def test_non_ascii_offsets_are_characters(hash_embedder) -> None:
     body = "Le café était fermé. Ünïcödé 😀 text here! Third sentence — with dashes."
     chunks = _chunks(_article(body), hash_embedder, max_tokens=5, overlap=0)
