@@ -42,21 +42,6 @@ def main() -> None:
 
         pipeline.FOLLOW.clear()
         pipeline.FOLLOW.update({k: float(v) for k, v in (x.split("=") for x in a.follow.split(","))})
-    if a.follow:
-        from rag import pipeline
-
-        pipeline.FOLLOW.clear()
-        pipeline.FOLLOW.update({k: float(v) for k, v in (x.split("=") for x in a.follow.split(","))})
-    if a.semantic:
-        from rag import pipeline
-
-        pairs = dict(x.split("=") for x in a.semantic.split(","))
-        forms = ("fact", "yesno", "explanation", "event", "open", "summary", "timeline", "comparison", "list", "latest")
-        pipeline.SEMANTIC_WEIGHT.clear()
-        for f in forms:
-            if f in pairs or "all" in pairs:
-                pipeline.SEMANTIC_WEIGHT[f] = float(pairs.get(f, pairs.get("all", 0)))
-
     ap_extra = {"evidence_tokens": a.evidence_tokens} if a.evidence_tokens else {}
     settings = Settings(index_dir=a.index_dir, **ap_extra)
     pipe = Pipeline.from_settings(settings)

@@ -63,12 +63,14 @@ _SUMMARY = re.compile(
 _TIMELINE = re.compile(
     r"\b(?:timeline|chronolog\w*|sequence\s+of\s+events|step\s+by\s+step|over\s+time|from\s+start\s+to\s+finish)\b|"
     r"^how\s+(?:did|has|have|does)\s+.+\b(?:develop|unfold|evolve|progress|play\s+out|change|escalate|turn\s+out)\w*\b|"
-    r"\bwhat\s+(?:has\s+|have\s+)?changed\b|\bhow\s+(?:has|have)\s+.+\bchanged\b|^trace\b|\bin\s+(?:what|which)\s+order\b",
+    r"\bwhat\s+(?:has\s+|have\s+)?changed\b|\bhow\s+(?:has|have)\s+.+\bchanged\b|^trace\b|\bin\s+(?:what|which)\s+order\b|"
+    # what happened over a span: "between its launch and the ban", "from the vote to the deal", "since the verdict"
+    r"^what\s+(?:has\s+)?(?:happened|went\s+on)\b.*\b(?:between\s+.+\s+and|from\s+.+\s+(?:to|until)|since)\s",
     re.I,
 )
 _LATEST = re.compile(
     r"\b(?:latest|most\s+recent|newest|recent\s+(?:news|developments?|updates?|coverage)|any\s+(?:news|updates?)|"
-    r"what'?s\s+new|update\s+on|(?:what|anything)\s+new\b)",
+    r"what'?s\s+new|update\s+on|anything\s+new\b|^what\s+(?:is|has\s+been)\s+new\b)",
     re.I,
 )
 _RECENT_WORDS = re.compile(
@@ -85,7 +87,9 @@ _LIST = re.compile(
     r"^what\s+(?:are|were)\s+(?:some\s+of\s+)?the\s+\w+s\b(?!.*\bof\s+the\s+(?:new|contract|deal))|"
     r"^(?:which|what)\s+(?:\w+\s+)?(?:companies|people|countries|teams|players|outlets|firms|products|measures|steps|"
     r"changes|options|charges|sanctions|cities|states|groups|banks|brands|models|features|reasons|issues)\b|"
-    r"^who\s+(?:else|all)\b",
+    r"^who\s+(?:else|all)\b|^(?:which|what|who)\s+(?:two|three|four|five|several|other)\b|"
+    r"^what\s+(?:kinds?|types?|sorts?|versions?|variants?|models?|editions?|options?)\s+of\b|^(?:which|what)\s+.+\s+are\s+there\b|"
+    r"^(?:what|which)\s+new\s+\w+s\s+(?:has|have|had|did|does|do|will|are|were)\b",
     re.I,
 )
 _EXPLAIN = re.compile(
@@ -109,7 +113,7 @@ _FACT = re.compile(
     r"^what\s+(?:year|month|day|date|time|percentage|percent|share|amount|number|sum|price|age|name|figure|size|rate)\b|"
     r"^what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:name|number|amount|date|price|figure|total|size|cost|value|age|score|"
     r"fine|penalty|sentence|salary|rate|percentage)\b|^what\s+(?:\w+\s+)?(?:company|firm|team|person|outlet|city|country|"
-    r"organi[sz]ation|agency|court|player|brand|product|supplier|model)\b",
+    r"organi[sz]ation|agency|court|player|brand|product|supplier|model)\b|^what\s+(?:does|did|do|will|would)\s+.+\bcost\b",
     re.I,
 )
 _HOW = re.compile(r"^how\b", re.I)

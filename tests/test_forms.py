@@ -20,6 +20,7 @@ from rag.forms import classify, sides
         ("In which year did Sam Bankman-Fried co-found FTX?", "fact"),
         ("Do you know who replaced Delane?", "fact"),
         ("Can you tell me how much the fine was?", "fact"),
+        ("What does the Arro 2 cost now?", "fact"),
         # yes/no
         ("Is Mateo Ferrand injured?", "yesno"),
         ("Did anyone get hurt?", "yesno"),
@@ -53,6 +54,8 @@ from rag.forms import classify, sides
         ("What has changed since the verdict?", "timeline"),
         ("Give me a timeline of the Quillon case", "timeline"),
         ("how has the league table changed over time", "timeline"),
+        ("What happened with the union between the vote and the deal?", "timeline"),
+        ("what has happened to Delane since the verdict", "timeline"),
         # comparisons, lists, latest
         ("Compare how The Ledger and Harbor Daily covered the fine", "comparison"),
         ("What is the difference between the Arro and the Arro 2?", "comparison"),
@@ -60,6 +63,12 @@ from rag.forms import classify, sides
         ("List the companies fined by the privacy board", "list"),
         ("Which companies were fined?", "list"),
         ("what are some of the measures Quillon promised", "list"),
+        ("Which two firms did the board fine?", "list"),
+        ("What versions of the bike are there?", "list"),
+        ("what kinds of data were exposed", "list"),
+        ("What new rules has the trust brought in?", "list"),  # "new" here is not a request for news
+        ("What's new with Kestrel?", "latest"),
+        ("what is new in the appeal", "latest"),
         ("What's the latest on the transit strike?", "latest"),
         ("any news on Kestrel?", "latest"),
         ("What is the most recent update on the appeal?", "latest"),
