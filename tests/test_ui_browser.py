@@ -192,6 +192,14 @@ def ask(page: Any, question: str) -> Any:
     return turns.nth(before)
 
 
+def fill_box(box: Any, text: str) -> None:
+    """Type into a Gradio textbox and leave it, so the page holds the value before a button sends it
+    (a click straight after fill once sent the box's old, empty value)."""
+    box.fill(text)
+    box.press("Tab")
+    assert box.input_value() == text
+
+
 def last_turn(page: Any) -> Any:
     return page.locator("#conversation section.turn").last
 
@@ -475,14 +483,14 @@ def test_index_update_errors_keep_old_index_then_switch(
     status = page.locator("#index-status")
     corpus = page.locator("#corpus textarea")
     # a path that does not exist
-    corpus.fill(str(tmp_path / "no-such-corpus"))
+    fill_box(corpus, str(tmp_path / "no-such-corpus"))
     page.locator("#update-index").click()
     status.get_by_text("failed").wait_for()
     assert "not found" in status.inner_text() and "previous index is still in use" in status.inner_text()
     # a corpus file that is not valid JSON (CorpusError raised in the background build)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
-    corpus.fill(str(bad))
+    fill_box(corpus, str(bad))
     page.locator("#update-index").click()
     page.wait_for_function(
         "() => { const t = document.querySelector('#index-status').innerText; return t.includes('failed') && t.includes('bad.json'); }"
@@ -500,7 +508,7 @@ def test_index_update_errors_keep_old_index_then_switch(
         "body": "The harbour city of Lirana opened a floating library on a converted ferry on Friday. "
                 "The library holds 12,000 books and will sail between the city's four islands every week.",
     }]))  # fmt: skip
-    corpus.fill(f"{corpus_slice}\n{seed_dir}\n{new_dir}")
+    fill_box(corpus, f"{corpus_slice}\n{seed_dir}\n{new_dir}")
     page.locator("#update-index").click()
     status.get_by_text("Index update done").wait_for(timeout=180_000)
     assert "1 embedded" in status.inner_text()
@@ -548,7 +556,7 @@ def test_update_says_what_it_removes_and_asks_first(
 
     # outside the roots: refused with the roots named, directly and through '..'
     for path in ("/etc", f"{seed_dir}/../.."):
-        corpus.fill(path)
+        fill_box(corpus, path)
         page.locator("#update-index").click()
         page.wait_for_function(
             "(p) => document.querySelector('#index-status').innerText.includes(p + ': outside the corpus roots')", arg=path
@@ -557,7 +565,7 @@ def test_update_says_what_it_removes_and_asks_first(
         assert page.locator("#confirm-index").is_hidden()
 
     # only the seed folder: the 20 slice articles would go; nothing happens before confirming
-    corpus.fill(str(seed_dir))
+    fill_box(corpus, str(seed_dir))
     page.locator("#update-index").click()
     confirm = page.locator("#confirm-index")
     confirm.wait_for()
