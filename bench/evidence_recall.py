@@ -36,7 +36,23 @@ def main() -> None:
     ap.add_argument("--show-missing", action="store_true", help="print the questions whose evidence lacks a key fact")
     ap.add_argument("--evidence-tokens", type=int, default=0)
     ap.add_argument("--follow", default="", help="override FOLLOW: 'explanation=0.5,event=0.5'")
+    ap.add_argument("--per-article", type=int, default=0, help="raise every form's sentences-per-article cap to this")
+    ap.add_argument("--floor", type=float, default=None, help="override EVIDENCE_FLOOR")
+    ap.add_argument("--spill", type=float, default=None, help="override EVIDENCE_SPILL")
     a = ap.parse_args()
+    from rag import pipeline as _p
+
+    if a.floor is not None:
+        _p.EVIDENCE_FLOOR = a.floor
+    if a.spill is not None:
+        _p.EVIDENCE_SPILL = a.spill
+    if a.per_article:
+        from dataclasses import replace
+
+        from rag import evidence
+
+        for kind, b in list(evidence.BUDGETS.items()):
+            evidence.BUDGETS[kind] = replace(b, per_article=max(b.per_article, a.per_article))
     if a.follow:
         from rag import pipeline
 

@@ -88,25 +88,86 @@ def test_long_quotes_are_cut_around_the_focus_words() -> None:
     assert "battery overheats" in q and q.startswith("…") and q.endswith("…") and len(q.split()) <= 47
 
 
-def test_a_why_question_reads_the_sentence_after_the_one_that_names_its_subject() -> None:
+def _flat_idf(ts: list[str]) -> dict[str, float]:
+    return {t: 1.0 for t in ts}
+
+
+def _read(question: str, text: str, budget: int = 60, **kw: object) -> list[str]:
+    """The evidence sentences chosen from one article holding ``text`` (one chunk)."""
     from rag.evidence import select_evidence
     from rag.types import Hit
 
+    hits = [Hit("c1", "a1", "An article", "Review", "2023-11-16", text, 0, len(text), 1.0)]
+    return [e.text for e in select_evidence(question, hits, lambda s: len(s) // 4, budget, _flat_idf, **kw)]  # type: ignore[arg-type]
+
+
+def test_a_why_question_reads_the_sentence_after_the_one_that_names_its_subject() -> None:
     text = (
         "Kestrel expects the Arro 2 battery recall to cost about $31 million, the company told investors. "
         "Testing showed that a batch of supplier cells had a defect in the separator layer. "
         "Shares in the company have fallen sharply this autumn. "
         "The Arro 2 batteries were sold in eleven countries across Europe."
     )
-    hits = [Hit("c1", "a1", "Arro 2 recall cost", "Review", "2023-11-16", text, 0, len(text), 1.0)]
+    q = "Why did the Arro 2 batteries overheat?"
+    assert not any("separator" in t for t in _read(q, text, follow=0.0, per_article=2))  # overlap alone restates
+    assert any("separator" in t for t in _read(q, text, follow=1.0, per_article=2))
 
-    def idf(ts: list[str]) -> dict[str, float]:
-        return {t: 1.0 for t in ts}
 
-    def pick(follow: float) -> list[str]:
-        ev = select_evidence("Why did the Arro 2 batteries overheat?", hits, lambda s: len(s) // 4, 60, idf, follow=follow,
-                             per_article=2)  # fmt: skip
+def test_an_event_question_reads_what_follows_the_sentence_that_names_it() -> None:
+    from rag.pipeline import FOLLOW
+
+    text = (
+        "Members of the transit workers union have voted to accept the new contract that ended the strike. "
+        "The two-year agreement gives drivers a 7% raise and guarantees a break on long shifts. "
+        "The transit agency said its timetable would change next month. "
+        "Union leaders called the turnout the biggest in years."
+    )
+    q = "What are the terms of the new transit contract?"
+    assert FOLLOW["event"] == 0.5
+    assert not any("7% raise" in t for t in _read(q, text, follow=0.0, per_article=2))  # shares no word with q
+    assert any("7% raise" in t for t in _read(q, text, follow=FOLLOW["event"], per_article=2))
+
+
+def test_a_list_question_reads_on_down_the_items_of_the_matched_sentence() -> None:
+    from rag.pipeline import FOLLOW, FOLLOW_CHAIN
+
+    text = (
+        "The cheapest Cybertruck version is a single-motor rear-wheel pickup with 250 miles of range. "
+        "The all-wheel drive variant has an estimated 340-mile range and a top speed of 112 mph. "
+        "The third variant, called the Cyberbeast, has three motors and 845 horsepower. "
+        "Deliveries began at an event at the Texas factory on Thursday."
+    )
+    q = "What versions of the Cybertruck are there?"
+    kw = {"follow": FOLLOW["list"], "per_article": 3, "floor": 0.15}
+    assert "list" in FOLLOW_CHAIN
+    assert not any("Cyberbeast" in t for t in _read(q, text, 200, chain=False, **kw))  # one step reaches item two only
+    assert any("Cyberbeast" in t for t in _read(q, text, 200, chain=True, **kw))
+
+
+def test_left_over_budget_reads_further_into_the_article_that_matches() -> None:
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    recall = (
+        "Kestrel recalled the Arro 2 bike over battery fires. "
+        "The Arro 2 recall covers 14,000 bikes sold since March. "
+        "Arro 2 owners can book a free battery swap at any Kestrel dealer. "
+        "Kestrel said the Arro 2 recall would cost about $31 million."
+    )
+    other = "Shares in cycling firms fell on Tuesday. Analysts expect a quiet holiday season for retailers."
+    hits = [
+        Hit("c1", "a1", "Kestrel recalls Arro 2", "Wire", "2023-11-02", recall, 0, len(recall), 1.0),
+        Hit("c2", "a2", "Markets", "Daily", "2023-11-02", other, 0, len(other), 0.5),
+    ]
+
+    def pick(floor: float, spill: float) -> list[str]:
+        ev = select_evidence("What do Arro 2 owners get from the Kestrel recall?", hits, lambda s: len(s) // 4, 200,
+                             _flat_idf, per_article=2, floor=floor, spill=spill)  # fmt: skip
         return [e.text for e in ev]
 
-    assert not any("separator" in t for t in pick(0.0))  # word overlap alone takes the restating sentences
-    assert any("separator" in t for t in pick(1.0))
+    plain = pick(0.0, 0.0)
+    assert any("Shares in cycling" in t or "Analysts" in t for t in plain)  # stray sentences fill the budget
+    assert sum("Arro 2" in t for t in plain) == 2  # the cap stops at two sentences of the article that answers
+    tuned = pick(0.15, 0.35)
+    assert not any("Shares in cycling" in t or "Analysts" in t for t in tuned)
+    assert sum("Arro 2" in t for t in tuned) == 4
