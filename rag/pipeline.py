@@ -433,13 +433,14 @@ class Pipeline:
         self.index.close()
 
 
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bMr|\bMs|\bDr|\bSt)(?<!\bMrs)[.!?](?:\s*\[\d{1,3}\])*(?=\s+[A-Z\"“]|\s*$)")
+_SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bMr|\bMs|\bDr|\bSt)(?<!\bMrs)[.!?](?:\s*\[\d{1,3}\])*(?=\s+[A-Z\"“]|\s+$)")
 
 
 def _sentences_done(text: str) -> int:
-    """Complete sentences in streamed text (a sentence counts once the next one has begun or
-    the text ends with its full stop and markers)."""
-    return len(_SENTENCE_END.findall(text.rstrip()))
+    """Complete sentences in streamed text: a full stop (and its markers) counts once a space
+    or the next sentence follows it, so "$6." is not an end while "9 billion" may follow (the
+    answer "... a 6." was cut there)."""
+    return len(_SENTENCE_END.findall(text))
 
 
 def _as_date(v: str | date | None) -> date | None:

@@ -267,3 +267,23 @@ def test_a_year_no_article_found_is_from_or_mentions_is_refused_before_the_model
     # a year the articles are from is no obstacle
     assert not pipe.answer("How many Arro 2 bikes did Kestrel recall in 2023?").refused
 
+
+
+def test_a_decimal_point_does_not_end_the_direct_answer() -> None:
+    from rag.pipeline import _sentences_done
+
+    assert _sentences_done("The cheapest version has a 6.") == 0  # "9-second ..." may follow
+    assert _sentences_done("The cheapest version has a 6.9") == 0
+    assert _sentences_done("It costs $60,990. ") == 1
+    assert _sentences_done("It costs $60,990. [2] The") == 1
+    assert _sentences_done("It costs $60,990 [2]. It ships in 2024. [3] ") == 2
+
+
+def test_streaming_stops_after_the_sentence_not_at_a_decimal_point(hash_index: Path) -> None:
+    # the scripted model streams 4 characters at a time: one piece ends exactly at "$48."
+    reply = "The board fined Quillon Systems $48.5 million over the leak. It also ordered an audit."
+    assert reply[32:36] == "$48."
+    pipe, _ = make(hash_index, reply)
+    ans = pipe.answer("How much was Quillon Systems fined?")
+    assert "$48.5 million over the leak." in ans.raw
+    assert "audit" not in ans.raw  # a fact gets one sentence: streaming stopped after it
