@@ -40,12 +40,12 @@ def main() -> None:
     ap.add_argument("--floor", type=float, default=None, help="override EVIDENCE_FLOOR")
     ap.add_argument("--spill", type=float, default=None, help="override EVIDENCE_SPILL")
     a = ap.parse_args()
-    from rag import pipeline as _p
+    from rag import pipeline
 
     if a.floor is not None:
-        _p.EVIDENCE_FLOOR = a.floor
+        pipeline.EVIDENCE_FLOOR = a.floor
     if a.spill is not None:
-        _p.EVIDENCE_SPILL = a.spill
+        pipeline.EVIDENCE_SPILL = a.spill
     if a.per_article:
         from dataclasses import replace
 
@@ -54,8 +54,6 @@ def main() -> None:
         for kind, b in list(evidence.BUDGETS.items()):
             evidence.BUDGETS[kind] = replace(b, per_article=max(b.per_article, a.per_article))
     if a.follow:
-        from rag import pipeline
-
         pipeline.FOLLOW.clear()
         pipeline.FOLLOW.update({k: float(v) for k, v in (x.split("=") for x in a.follow.split(","))})
     ap_extra = {"evidence_tokens": a.evidence_tokens} if a.evidence_tokens else {}
