@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def main() -> None:
     gen = pipe.generator
     items = [it for it in select_split(load_set(a.set), None if a.split == "all" else a.split) if it.natural]
     rows: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
+    secs: list[float] = []
     for it in items:
         f = it.natural_fields()
         if not f.get("answerable", True) or not f.get("key_facts"):
@@ -69,7 +71,9 @@ def main() -> None:
         form = classify(it.question)
         k = settings.top_k + (EXTRA_K_LONG if form.long else 0)
         res = pipe.search(it.question, k, as_of=it.as_of or None)
+        t = time.perf_counter()
         ev = pipe.evidence_for(it.question, res.hits, gen.count_tokens, res.parsed, form)
+        secs.append(time.perf_counter() - t)
         kf = f["key_facts"]
         ceiling = evidence_recall(kf, [{"title": h.title, "text": h.text} for h in res.hits])
         got = evidence_recall(kf, [{"title": e.title, "text": e.text} for e in ev])
@@ -85,6 +89,7 @@ def main() -> None:
             f"{kind:12} {len(r):3d} {statistics.mean(x[0] for x in r):9.2f} {statistics.mean(x[1] for x in r):8.2f} "
             f"{statistics.median(x[2] for x in r):10.0f}"
         )
+    print(f"evidence selection: {statistics.median(secs) * 1000:.0f} ms p50")
 
 
 if __name__ == "__main__":

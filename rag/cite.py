@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from rag.lexical import query_terms, terms
 from rag.types import AnswerSentence, Evidence
-from rag.words import COMMON_CAPS, FRAME_WORDS, MONTH_NAMES, MONTH_RE
+from rag.words import COMMON_CAPS, FRAME_WORDS, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, WEEKDAY_NAMES
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
@@ -60,8 +60,9 @@ def stated_facts(sentence: str) -> tuple[set[str], list[str], set[str]]:
     nums = {norm_num(n) for n in NUMBER.findall(sentence)}
     nums = {n for n in nums if n}
     months = set(MONTH_RE.findall(sentence))
-    words = CAPWORD.findall(sentence)
-    names = list(dict.fromkeys(w for w in words if w not in COMMON_CAPS and w not in months))
+    # a possessive is its name ("Beeper Mini's servers" states "Mini", which the passage may hold bare)
+    words = [re.sub(r"['’]s?$", "", w) for w in CAPWORD.findall(sentence)]
+    names = list(dict.fromkeys(w for w in words if len(w) > 1 and w not in COMMON_CAPS and w not in months))
     # the first word of a sentence is capitalised anyway; it is a name only if it is not plain prose
     first = re.match(r"\W*([A-Z][a-zA-Z'’\-]+)", sentence)
     if first and first.group(1) in names and first.group(1).lower() in _PROSE_OPENERS:
@@ -88,6 +89,52 @@ def _share(t: set[str], pool: set[str]) -> float:
 def overlap(text: str, pool_text: str) -> float:
     """Share of ``text``'s content terms found among ``pool_text``'s (stem-prefix match)."""
     return _share(set(terms(text)), set(terms(pool_text)))
+
+
+_NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|"
+    r"billion|trillion|dozens?|half|twice|double|triple)\b",
+    re.I,
+)
+_DATE_DIGITS = re.compile(
+    rf"\b(?:{MONTHS}|{MONTH_ABBR})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*(?:19|20)\d\d)?\b|"
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\b|(?<![$\d.,])\b(?:19|20)\d\d\b(?![\d,.]\d)",
+)
+# a small number right after a capitalised word is part of a name ("Arro 2", "Steam Deck 2", "Windows 11")
+_MODEL_NUMBER = re.compile(
+    r"\b([A-Z][\w-]*)\s+\d{1,2}\b(?![\d,.%]|\s*(?:million|billion|thousand|percent|per\s?cent|years?|months?|weeks?|"
+    r"days?|hours?|points?|goals?|votes?|people|times)\b)"
+)
+_TIME_WORDS = re.compile(
+    rf"\b(?:{MONTHS}|{MONTH_ABBR}|{'|'.join(WEEKDAY_NAMES)})\b|\b(?:19|20)\d\d\b|"
+    r"\b(?:yesterday|today|tonight|tomorrow|ago|(?:last|next|this|that|same|following|previous)\s+(?:week|month|year|"
+    r"season|weekend|morning|night|day|spring|summer|autumn|fall|winter|quarter)|(?:early|mid|late|end\s+of)\s*-?\s*\w+|"
+    r"spring|summer|autumn|winter|quarter|\d{1,2}(?::\d\d)?\s*(?:a\.?m\.?|p\.?m\.?)|o'clock|noon|midnight|"
+    r"(?:19|20)\d0s|century|decade)\b",
+    re.I,
+)
+
+
+# the evidence headers give dates as 2023-12-12; an answer writes "December 12, 2023", so a
+# sentence with such a date copied a header line ("The Independent, 2023-12-12, \"Erik ten Hag ...\"")
+_HEADER_COPY = re.compile(r"\b(?:19|20)\d\d-\d\d-\d\d\b")
+ASKED = {"amount": "the figure the question asks for", "time": "the time the question asks for"}
+
+
+def states(kind: str, text: str, question: str = "") -> bool:
+    """Does ``text`` state what a question asks for (``rag.forms.asks_for``)? An "amount" is a
+    number or a number word that is not a date and not one the question itself gives; a
+    "time" is a date, month, weekday, year or a relative time ("last week", "in the spring")."""
+    if kind == "time":
+        return bool(_TIME_WORDS.search(text))
+    if kind == "amount":
+        bare = _MODEL_NUMBER.sub(r"\1", _DATE_DIGITS.sub(" ", strip_markers(text)))
+        given = {norm_num(n) for n in NUMBER.findall(question)}
+        nums = {norm_num(n) for n in NUMBER.findall(bare)} - given - {""}
+        words = {w.lower() for w in _NUMBER_WORD.findall(bare)} - {w.lower() for w in _NUMBER_WORD.findall(question)}
+        return bool(nums or words)
+    return True
 
 
 _FRAME: set[str] = set()
@@ -178,9 +225,12 @@ def check_answer(
     idf: Callable[[list[str]], dict[str, float]] | None = None,
     min_overlap: float = 0.5,
     min_relevance: float = 0.25,
+    asks: str = "",
 ) -> CheckResult:
     """Check every sentence against the passages it cites; markers outside ``evidence`` are
-    dropped. Supporting sentences are also accepted when they bear on the direct answer."""
+    dropped. Supporting sentences are also accepted when they bear on the direct answer.
+    ``asks`` (``rag.forms.asks_for``): a direct answer must also state what the question asks
+    for, an amount or a time ("Zhao's sentencing is set for February" does not say how long)."""
     by_n = {e.n: e for e in evidence}
     out: list[AnswerSentence] = []
     dropped = 0
@@ -195,5 +245,9 @@ def check_answer(
             s.text, [by_n[n] for n in valid], question, idf, min_overlap, min_relevance,
             answer=direct if s.role == "support" else "",
         )  # fmt: skip
+        if ok and s.role == "answer" and _HEADER_COPY.search(s.text):
+            ok, why = False, "it copies a passage's header (outlet, date, title), not what the passage says"
+        elif ok and asks and s.role == "answer" and not states(asks, s.text, question):
+            ok, why = False, f"it does not state {ASKED[asks]}"
         out.append(replace(s, cites=valid, supported=ok, reason=why))
     return CheckResult(tuple(out), dropped)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from rag.chunk import split_sentences
-from rag.cite import MARKER, norm_num, overlap, relevance, stated_facts, strip_markers
+from rag.cite import MARKER, norm_num, overlap, relevance, stated_facts, states, strip_markers
 from rag.evidence import long_date, resolve_days
 from rag.forms import QuestionForm
 from rag.lexical import terms
@@ -37,6 +37,8 @@ SUPPORT = {"fact": 2, "yesno": 2, "explanation": 3, "event": 3, "open": 3, "comp
 MIN_STORY = 3  # a summary or timeline tries to show at least this many articles
 QUOTE_WORDS = 45
 DATED = {"summary", "timeline", "latest"}
+_PRESENT = re.compile(r"^(?:is|are|has|have|does|do)\b(?!.*\b(?:yesterday|last\s+(?:week|month|year))\b)", re.I)
+YESNO_BEARING = 0.75  # a passage "bears on" a Yes/No question as much as the best one above this share of its relevance
 
 
 def parse_direct(raw: str, max_sentences: int = 2) -> list[tuple[str, tuple[int, ...]]]:
@@ -158,6 +160,13 @@ def choose_support(
     by_n = {e.n: e for e in evidence}
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
     ranked = sorted(evidence, key=lambda e: (-(e.score + 0.5 * rel[e.n]), e.n))
+    if kind == "yesno" and ranked and _PRESENT.match(form.request):
+        # "Has the fine been upheld?", "Is he injured?" ask how things stand now: of the passages
+        # that bear on the question about as much as the best one, the newest settles it
+        top = max(rel.values())
+        bearing = [e for e in ranked if rel[e.n] >= YESNO_BEARING * top]
+        newest = max(bearing, key=lambda e: e.published_at or "")
+        ranked = [newest] + [e for e in ranked if e is not newest]
     if kind in DATED or kind == "list":
         picked = _best_per_article(ranked)[: max(limit, MIN_STORY)]
         picked = [e for i, e in enumerate(picked) if i < MIN_STORY or rel[e.n] >= 0.2 or e.n in cited]
@@ -307,14 +316,49 @@ def compose(
     return sentences
 
 
-def fallback_direct(sentences: Sequence[AnswerSentence]) -> list[AnswerSentence]:
+def fallback_direct(sentences: Sequence[AnswerSentence], asks: str = "", question: str = "") -> list[AnswerSentence]:
     """When no direct answer survived the check: the best supported supporting sentence
-    becomes the direct answer (a quote; never a substituted name)."""
+    becomes the direct answer (a quote; never a substituted name). For a question that asks
+    for an amount or a time (``asks``) only a quote that states one can stand in; with none,
+    nothing does (the answer is then a refusal)."""
     sup = [s for s in sentences if s.supported and s.role == "support"]
+    if asks:
+        sup = [s for s in sup if states(asks, _quoted(s.text), question)]
+        if not sup:
+            return []
     if not sup:
         return [s for s in sentences if s.supported]
     first = AnswerSentence(sup[0].text, sup[0].cites, True, sup[0].reason, role="answer")
     return [first] + [s for s in sentences if s.supported and s is not sup[0] and s.role != "answer"]
+
+
+def stating_passages(
+    form: QuestionForm,
+    question: str,
+    evidence: Sequence[Evidence],
+    asks: str,
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+    exclude: Sequence[int] = (),
+    limit: int = 2,
+) -> list[AnswerSentence]:
+    """Quotes of the passages that state what the question asks for (``asks``: an amount or a
+    time), most relevant to the question first: candidates to stand in for a direct answer
+    that did not state it ("When did the strike start?" -> the passage saying the workers
+    walked out on Monday [October 2, 2023])."""
+    rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
+    ranked = sorted(
+        (e for e in evidence if e.n not in exclude and states(asks, quote(e), question)), key=lambda e: (-rel[e.n], e.n)
+    )
+    return [
+        AnswerSentence(text=support_text(e, form.kind, question), cites=(e.n,), supported=False, role="support")
+        for e in ranked[:limit]
+    ]
+
+
+def _quoted(text: str) -> str:
+    """The quote of a supporting sentence (what is inside its quotation marks), else the text."""
+    m = re.search(r"“(.*)”", text)
+    return m.group(1) if m else text
 
 
 def direct_text(sentences: Sequence[AnswerSentence]) -> str:

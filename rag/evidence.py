@@ -44,20 +44,18 @@ class Candidate:
     score: float = 0.0
 
 
-_LEANS_BACK = re.compile(r"^[\"“‘']?(?:He|She|They|It|Its|His|Her|Their|This|These|Those|That|The\s+(?:company|firm|move|decision|deal|board|agency|group))\b")
-
-
 def candidates(hits: Sequence[Hit]) -> list[Candidate]:
-    """Every distinct sentence of the hits, in hit order. A sentence that leans on the one
-    before it ("She replaces ...", "It said ...") keeps that sentence with it, so the
-    name it refers to is in the evidence too."""
+    """Every distinct sentence of the hits, in hit order (a sentence in two overlapping chunks
+    once). A sentence that leans on the one before it ("She put it out ... and was not hurt")
+    is a candidate on its own: it was meant to carry that sentence with it, but the two were
+    keyed by the first one's start, so every such sentence was silently left out; kept with
+    its lead-in, evidence recall on the tune splits fell (MultiHop natural 0.72 -> 0.69, sample
+    0.85 -> 0.83: two sentences spend the budget of one), on its own 0.72 -> 0.75 and 0.85 -> 0.83."""
     seen: set[tuple[str, int]] = set()
     out = []
     for h in hits:
         spans = split_sentences(h.text)
-        for i, (a, b) in enumerate(spans):
-            if i > 0 and _LEANS_BACK.match(h.text[a:b]) and len(h.text[spans[i - 1][0] : b]) <= 600:
-                a = spans[i - 1][0]
+        for a, b in spans:
             key = (h.article_id, h.start + a)
             if key in seen:
                 continue

@@ -11,7 +11,7 @@ about, a polite frame around it) and returns a ``QuestionForm`` whose ``kind`` i
 * ``timeline``: how did X develop, what changed since, a chronology;
 * ``comparison``: compare, the difference between, how did A and B differ;
 * ``list``: list / name the ..., which companies ..., what are some ...;
-* ``latest``: the latest or most recent news on a topic;
+* ``latest``: the latest or most recent news on a topic, what became of someone ("what happened to X");
 * ``open``: anything else, answered plainly.
 
 Polite requests ("Can you summarize ...", "Could you explain why ...", "Do you know
@@ -70,7 +70,9 @@ _TIMELINE = re.compile(
 )
 _LATEST = re.compile(
     r"\b(?:latest|most\s+recent|newest|recent\s+(?:news|developments?|updates?|coverage)|any\s+(?:news|updates?)|"
-    r"what'?s\s+new|update\s+on|anything\s+new\b|^what\s+(?:is|has\s+been)\s+new\b)",
+    r"what'?s\s+new|update\s+on|anything\s+new\b|^what\s+(?:is|has\s+been)\s+new\b|"
+    # what became of someone or something: their fate, i.e. the newest development first
+    r"^what\s+(?:has\s+|have\s+)?(?:happened|become|became)\s+(?:to|of)\b)",
     re.I,
 )
 _RECENT_WORDS = re.compile(
@@ -117,6 +119,29 @@ _FACT = re.compile(
     re.I,
 )
 _HOW = re.compile(r"^how\b", re.I)
+
+# what a fact question asks to be told: an amount ("how many", "how much did it cost", "what was
+# the fine") or a time ("when", "what year"); an answer that states neither does not answer it
+_ASKS_AMOUNT = re.compile(
+    r"^how\s+(?:many|much|long|old|far)\b(?!\s+(?:did|does|do|has|have|had|will|would|is|was|are|were)\s+.+\b(?:affect|matter|"
+    r"change|help|hurt|influence|impact|care|like|know|trust|mean)\w*\b)|"
+    r"^what\s+(?:(?:is|was|were|are|will\s+be|'s)\s+)?(?:the\s+|its\s+|his\s+|her\s+|their\s+)?(?:\w+\s+)?(?:percentage|amount|"
+    r"number|sum|price|age|figure|size|total|cost|value|score|fine|penalty|salary|fee|valuation|pay\s+rise|raise)\b",
+    re.I,
+)
+_ASKS_TIME = re.compile(r"^(?:(?:since|until|by)\s+)?when\b|^(?:in\s+|on\s+)?what\s+(?:year|month|day|date|time)\b", re.I)
+
+
+def asks_for(question: str) -> str:
+    """What a question asks to be told, where an answer can be checked for it: "amount"
+    (how many / how much / how long / how old, what was the fine / price / score ...),
+    "time" (when, what year / day / date), else ""."""
+    r = _unwrap(" ".join(question.split())).strip()
+    if _ASKS_TIME.match(r):
+        return "time"
+    if _ASKS_AMOUNT.match(r):
+        return "amount"
+    return ""
 _YESNO_START = re.compile(rf"^(?:{_AUX})\b|^(?:is\s+it\s+true|true\s+or\s+false)\b", re.I)
 _CLAUSE_AUX = re.compile(rf",\s*(?:and\s+)?(?:{_AUX})\b", re.I)
 _WH_ANY = re.compile(r"(?:^|[,;]\s*|\s)(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)

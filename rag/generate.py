@@ -141,6 +141,7 @@ class LlamaGenerator:
         self._gate = _OneAtATime(timeout)
         self._template = self._chat_template()
         self._grammars: dict[str, Any] = {}
+        self._colons: list[int] | None = None
         self.last_prompt_tokens = 0
         self.last_cached_tokens = 0
 
@@ -180,6 +181,43 @@ class LlamaGenerator:
                 ids.add(self.llm.tokenize(v.encode("utf-8"), add_bos=False)[0])
         return ids
 
+    def _colon_ids(self) -> list[int]:
+        """Tokens that end in a colon (":", "):", ":\n", ...), found once in the vocabulary."""
+        if self._colons is None:
+            self._colons = [
+                i for i in range(self.llm.n_vocab())
+                if self.llm.detokenize([i]).decode("utf-8", "replace").rstrip().endswith(":")
+            ]  # fmt: skip
+        return self._colons
+
+    def _ends_in_digit(self, token: int) -> bool:
+        return self.llm.detokenize([token]).decode("utf-8", "replace").rstrip()[-1:].isdigit()
+
+    def _processors(self, ban: Sequence[str], one_line: bool = False) -> Any:
+        """Logits processors: the ``ban`` words may not open the completion (only the first token:
+        a ``logit_bias`` holds at every step, so with "No" banned as an opening the model could
+        not write " no" anywhere, "no one was hurt"); and a completion that ends at the end of
+        its line may not end a phrase with a colon, since what the colon announces would come on
+        the next line, which is cut (the 0.5B model opened timelines and comparisons with "... as
+        follows:" and nothing else)."""
+        if not ban and not one_line:
+            return None
+        from llama_cpp import LogitsProcessorList
+
+        first = sorted(self._word_ids(ban))
+        always = self._colon_ids() if one_line else []
+        done = [False]
+
+        def mask(input_ids: Any, scores: Any) -> Any:
+            if not done[0]:
+                done[0] = True
+                scores[first] = -float("inf")
+            if always and not (len(input_ids) and self._ends_in_digit(int(input_ids[-1]))):
+                scores[always] = -float("inf")  # after a digit a colon is a time or a ratio ("10:30", "3:1")
+            return scores
+
+        return LogitsProcessorList([mask])
+
     def hold(self) -> _Hold:
         """``with gen.hold() as g:`` the model for one question's calls (see ``Held``)."""
         return _Hold(self)
@@ -212,7 +250,7 @@ class LlamaGenerator:
         it = self.llm.create_completion(
             tokens, max_tokens=min(max_tokens, room), temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
             repeat_penalty=1.0, stream=True, stop=stop or [], grammar=self._grammar(grammar) if grammar else None,
-            logit_bias={i: -100.0 for i in self._word_ids(ban)} or None,
+            logits_processor=self._processors(ban, one_line="\n" in (stop or [])),
         )  # fmt: skip
         try:
             for part in it:

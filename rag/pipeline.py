@@ -32,12 +32,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.cite import check_answer
-from rag.compose import choose_support, compose, direct_text, fallback_direct, parse_direct, support_text
+from rag.cite import ASKED, check_answer
+from rag.compose import choose_support, compose, direct_text, fallback_direct, parse_direct, stating_passages, support_text
 from rag.embed import Embedder, load_embedder
 from rag.evidence import budget_for, causal_bonus, format_evidence, select_evidence
 from rag.followup import Turn, rewrite
-from rag.forms import QuestionForm, classify
+from rag.forms import QuestionForm, asks_for, classify
 from rag.index import Index, open_index
 from rag.lexical import terms
 from rag.prompt import build_prompt, build_settle_prompt
@@ -339,9 +339,21 @@ class Pipeline:
         # a Yes/No decision is shown with the passages that settle it; other answers are the model's sentences
         direct = [] if decision else parse_direct(raw, prompt.sentences)
         sentences = compose(form, standalone, shown if decision else evidence, direct, focus, idf)
-        checked = check_answer(sentences, evidence, standalone, idf)
-        final = self._accept(checked.sentences, decision)
+        asks = "" if decision else asks_for(standalone)
+        checked = check_answer(sentences, evidence, standalone, idf, asks=asks)
+        if asks and not any(s.supported and s.role == "answer" for s in checked.sentences):
+            # the model did not state the figure or time asked for: the passages that do may stand in
+            quoted = [n for s in checked.sentences if s.role == "support" for n in s.cites]
+            extra = stating_passages(form, standalone, evidence, asks, idf, quoted)
+            more = check_answer([*checked.sentences, *extra], evidence, standalone, idf, asks=asks).sentences[len(checked.sentences) :]
+            checked = replace(checked, sentences=checked.sentences + tuple(more))
+        final = self._accept(checked.sentences, decision, asks, standalone)
         timings["total_s"] = time.perf_counter() - t0
+        if not final and asks and any(s.supported for s in checked.sentences):
+            # passages on the subject were found, but none states what was asked ("how long was
+            # he sentenced?" over "his sentencing is set for February")
+            yield refuse(f"the passages found do not state {ASKED[asks]}", evidence, checked.sentences, raw)
+            return
         if not final:
             why = next((s.reason for s in checked.sentences if s.reason), "")
             yield refuse(
@@ -373,7 +385,7 @@ class Pipeline:
         yield done(ans)
 
     @staticmethod
-    def _accept(sentences: Sequence[AnswerSentence], decision: str) -> list[AnswerSentence]:
+    def _accept(sentences: Sequence[AnswerSentence], decision: str, asks: str = "", question: str = "") -> list[AnswerSentence]:
         """The answer's sentences after the check, failing ones dropped. A Yes/No decision
         stands only over passages that bear on the question (it then cites them); another
         answer whose direct answer failed is led by the best supported passage instead."""
@@ -388,7 +400,7 @@ class Pipeline:
             return []
         if any(s.role == "answer" for s in ok):
             return ok
-        return fallback_direct(ok)
+        return fallback_direct(ok, asks, question)
 
     def _fit_prompt(self, gen: Any, question: str, evidence: list[Evidence], form: str) -> tuple[Any, str, list[Evidence]]:
         """The prompt, shrunk until it fits the model's context with room for the answer:

@@ -185,8 +185,11 @@ class RayStage:
                 "batch_size": getattr(embedder, "batch_size", 32), "threads": max(1, int(cpus)),
             },
             batch_size=BATCHES_PER_CALL, batch_format="numpy", num_cpus=cpus, compute=ray.data.ActorPoolStrategy(size=self.workers),
-            max_restarts=0,  # a failing actor fails the build (restartable actors also log an error line per actor)
         )  # fmt: skip
+        # no ``max_restarts=0`` any more (Ray 2.60 deprecates passing it through ray_remote_args): an
+        # actor whose process dies is restarted (Ray's default), while a model that fails to load
+        # fails the build at once (DataContext.max_consecutive_actor_init_deaths is 0) and so does
+        # an exception in a batch (retried_map_errors is off)
         vectors = np.zeros((len(texts), embedder.dim), np.float32)
         seen = np.zeros(len(texts), dtype=bool)
         ids: set[str] = set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.cite import check_answer, check_sentence, relevance
+from rag.cite import check_answer, check_sentence, relevance, states
 from rag.types import AnswerSentence, Evidence
 
 
@@ -95,3 +95,36 @@ def test_a_sentence_is_judged_on_what_it_adds_to_the_question() -> None:
     # only the question again: asserts nothing the passage could support
     ok, why = check_sentence("A company recalled 18,000 bikes [1].", [RECALL], q)
     assert not ok and "restates" in why
+
+
+def test_a_possessive_name_is_checked_as_its_name() -> None:
+    ok, why = check_sentence("Kestrel's recall covers all 18,000 Arro 2 e-bikes.", [RECALL], "How many bikes did Kestrel recall?")
+    assert ok, why
+    ok, why = check_sentence("Tessaro's cells overheat in 18,000 Arro 2 e-bikes.", [RECALL], "How many bikes did Kestrel recall?")
+    assert not ok and "Tessaro" in why  # a name the passage lacks still fails, possessive or not
+
+
+def test_an_answer_must_state_the_figure_or_time_its_question_asks_for() -> None:
+    assert states("amount", "Valve will sell three models.")
+    assert states("amount", "He was jailed for six years [2].")
+    assert not states("amount", "His sentencing is set for February 20, 2024 [3].")  # a date is not a figure
+    assert not states("amount", "Kestrel recalled the 18,000 bikes.", "Of the 18,000 bikes, how many were fixed?")  # the asker's
+    assert states("time", "The strike began on Monday (October 2, 2023).")
+    assert not states("time", "The union said the strike would go on.")
+    q = "How long was Kestrel's recall expected to take?"
+    sents = [AnswerSentence("Kestrel recalled 18,000 Arro 2 e-bikes [1].", (1,), False, role="answer")]
+    res = check_answer(sents, [RECALL], q, asks="amount")
+    assert res.sentences[0].supported  # 18,000 is a figure; whether it is the right one is the model's part
+    sents = [AnswerSentence("Kestrel recalled Arro 2 e-bikes over overheating batteries [1].", (1,), False, role="answer")]
+    res = check_answer(sents, [RECALL], q, asks="amount")
+    assert not res.sentences[0].supported and "figure" in res.sentences[0].reason
+    assert check_answer(sents, [RECALL], q).sentences[0].supported  # the same sentence passes as a reason
+
+
+def test_a_direct_answer_that_copies_a_passage_header_fails() -> None:
+    recall = ev(1, RECALL.text, "Harbor Daily", "2023-10-04", title="Kestrel recalls Arro 2 e-bikes")
+    copied = [AnswerSentence('Harbor Daily, 2023-10-04, "Kestrel recalls Arro 2 e-bikes" [1]', (1,), False, role="answer")]
+    res = check_answer(copied, [recall], "What did Kestrel recall?")
+    assert not res.sentences[0].supported and "header" in res.sentences[0].reason
+    said = [AnswerSentence("On October 4, 2023, Kestrel recalled 18,000 Arro 2 e-bikes [1].", (1,), False, role="answer")]
+    assert check_answer(said, [recall], "What did Kestrel recall?").sentences[0].supported

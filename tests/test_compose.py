@@ -171,3 +171,29 @@ def test_left_over_budget_reads_further_into_the_article_that_matches() -> None:
     tuned = pick(0.15, 0.35)
     assert not any("Shares in cycling" in t or "Analysts" in t for t in tuned)
     assert sum("Arro 2" in t for t in tuned) == 4
+
+
+def test_a_sentence_that_opens_with_a_pronoun_can_be_read() -> None:
+    # "She ... was not hurt" answers the question; sentences opening with He/She/It/The company
+    # used to be dropped from the candidates (keyed by the sentence before them)
+    text = (
+        "One rider said her battery began smoking in her hallway an hour after she plugged it in. "
+        "She put it out with a fire extinguisher and was not hurt. "
+        "The company said it was working urgently to find the cause of the fault."
+    )
+    got = _read("Was anyone hurt?", text, budget=40, per_article=1)
+    assert got == ["She put it out with a fire extinguisher and was not hurt."]
+
+
+FINE = [
+    ev(1, "Quillon Systems has been hit with a $48 million fine by the National Privacy Board.", "Harbor Daily", "2023-10-04", "f", 0.6),
+    ev(2, "The tribunal has dismissed Quillon's appeal against its $48 million privacy fine from the board.", "The Ledger", "2023-12-13", "g", 0.5),
+    ev(3, "Quillon's shares slid as the company filed papers on Wednesday.", "Review", "2023-12-20", "h", 0.4),
+]
+
+
+def test_a_question_about_how_things_stand_is_settled_by_the_newest_bearing_passage() -> None:
+    now = "Has the privacy board's fine been upheld?"
+    assert choose_support(classify(now), now, FINE)[0].n == 2  # newest of those that bear on it; [3] does not
+    then = "Did the privacy board fine Quillon?"
+    assert choose_support(classify(then), then, FINE)[0].n == 1  # a past event: the best match settles it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.forms import classify, sides
+from rag.forms import asks_for, classify, sides
 
 
 @pytest.mark.parametrize(
@@ -68,6 +68,8 @@ from rag.forms import classify, sides
         ("what kinds of data were exposed", "list"),
         ("What new rules has the trust brought in?", "list"),  # "new" here is not a request for news
         ("What's new with Kestrel?", "latest"),
+        ("what happened to the housing charity boss?", "latest"),  # what became of him: the newest news first
+        ("What has become of the Arro 2?", "latest"),
         ("what is new in the appeal", "latest"),
         ("What's the latest on the transit strike?", "latest"),
         ("any news on Kestrel?", "latest"),
@@ -94,3 +96,23 @@ def test_recency_and_sides() -> None:
     assert sides("What is the difference between the Arro and the Arro 2?") == ("the Arro", "the Arro 2")
     assert sides("Compare the fine and the appeal") == ("fine", "the appeal") or sides("Compare the fine and the appeal")[1] == "the appeal"
     assert sides("Who won?") == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("How many Arro 2 e-bikes did Kestrel recall?", "amount"),
+        ("how long did marcus delane get in prison", "amount"),
+        ("What salary will Beatrice Onyango be paid?", "amount"),
+        ("what was the score in the final", "amount"),
+        ("Could you tell me how much Binance paid?", "amount"),  # a polite frame around it
+        ("How much did the strike affect commuters?", ""),  # a degree, not a figure
+        ("When did the Northfield transit strike start?", "time"),
+        ("In what year was the company founded?", "time"),
+        ("Who replaced Marcus Delane?", ""),
+        ("Why was the Arro 2 recalled?", ""),
+        ("What happened at the trial?", ""),
+    ],
+)
+def test_what_a_question_asks_to_be_told(question: str, asks: str) -> None:
+    assert asks_for(question) == asks

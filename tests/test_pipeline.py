@@ -287,3 +287,40 @@ def test_streaming_stops_after_the_sentence_not_at_a_decimal_point(hash_index: P
     ans = pipe.answer("How much was Quillon Systems fined?")
     assert "$48.5 million over the leak." in ans.raw
     assert "audit" not in ans.raw  # a fact gets one sentence: streaming stopped after it
+
+
+def test_a_banned_opening_word_is_banned_only_as_the_first_token(smollm2) -> None:
+    """``ban`` keeps "Yes"/"No"/"Insufficient" from opening a wh-answer; the same words stay
+    allowed later ("there were no injuries"): a logit bias held at every step forbade them."""
+    prompt = smollm2.chat_prompt("You are a helpful assistant.", "Describe the sky on a clear day in one sentence.")
+    free = "".join(smollm2.stream(prompt, 24))
+    words = free.split()
+    assert len(words) >= 4, free
+    later = next(w.strip(".,").lower() for w in words[2:] if w.strip(".,").isalpha())
+    assert "".join(smollm2.stream(prompt, 24, ban=[later])) == free  # a later word is not affected
+    opening = words[0].strip(".,")
+    assert not "".join(smollm2.stream(prompt, 24, ban=[opening])).startswith(opening)
+
+
+def test_a_question_for_a_figure_the_passages_do_not_state_is_refused_with_what_they_do_say(hash_index: Path) -> None:
+    # the passages are about the fine, not a salary: the model's sentence names no figure
+    pipe, _ = make(hash_index, "Quillon Systems was fined by the National Privacy Board.")
+    ans = pipe.answer("How much did Quillon Systems pay its chief executive?")
+    assert ans.refused and "figure" in ans.reason
+    assert any(s.supported for s in ans.sentences)  # what the passages do say stays folded under it
+    # the same sentence is an answer where no figure is asked for
+    assert not pipe.answer("Which board fined Quillon Systems?").refused
+    # a figure stated by the model and found in its passage answers it
+    pipe, _ = make(hash_index, FINED)
+    ans = pipe.answer("How much was Quillon Systems fined?")
+    assert not ans.refused and "48" in ans.short
+
+
+def test_a_when_question_the_model_answers_without_a_time_is_answered_by_the_passage_that_states_it(hash_index: Path) -> None:
+    pipe, _ = make(hash_index, "The transit strike in Northfield is now in its second week.")
+    ans = pipe.answer("When did the Northfield transit strike start?")
+    assert not ans.refused, ans.reason
+    lead = ans.sentences[0]
+    assert lead.role == "answer" and "October 2, 2023" in lead.text  # "on Monday" read against its article's date
+    assert "second week" not in lead.text
+
