@@ -120,10 +120,14 @@ def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -
 class Pipeline:
     """One loaded index + embedder (+ lazily, one LLM) answering questions."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: Settings, generator: Any = None) -> None:
+    def __init__(
+        self, index: Index, embedder: Embedder, settings: Settings, generator: Any = None, decider: Any = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
         self._generator = generator
+        self._decider = decider
+        self._injected = generator is not None and decider is None  # one given model does everything
         self._gen_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._set_index(index)
@@ -142,20 +146,33 @@ class Pipeline:
         return cls(index, emb, settings, generator)
 
     # ------------------------------------------------------------------ components
+    def _load(self, model: str) -> Any:
+        from rag.generate import LlamaGenerator
+        from rag.models import resolve_model
+
+        s = self.settings
+        path, name = resolve_model(model, Path(s.model_cache_dir), s.model_sha256 if model == s.model else "")
+        return LlamaGenerator(path, name, n_ctx=s.n_ctx, n_threads=s.n_threads, timeout=s.request_timeout, seed=s.seed)
+
     @property
     def generator(self) -> Any:
-        """The LLM, loaded (and its file verified) on first use."""
+        """The LLM that writes answers, loaded (and its file verified) on first use."""
         with self._gen_lock:
             if self._generator is None:
-                from rag.generate import LlamaGenerator
-                from rag.models import resolve_model
-
-                s = self.settings
-                path, name = resolve_model(s.model, Path(s.model_cache_dir), s.model_sha256)
-                self._generator = LlamaGenerator(
-                    path, name, n_ctx=s.n_ctx, n_threads=s.n_threads, timeout=s.request_timeout, seed=s.seed
-                )
+                self._generator = self._load(self.settings.model)
             return self._generator
+
+    @property
+    def decider(self) -> Any:
+        """The LLM that decides Yes/No questions (``yesno_model``; the answer model when it is ''
+        or the same), loaded on first use. A test's generator given to the constructor decides too."""
+        ym = self.settings.yesno_model
+        if self._decider is None and (not ym or ym == self.settings.model or self._injected):
+            return self.generator
+        with self._gen_lock:
+            if self._decider is None:
+                self._decider = self._load(ym)
+            return self._decider
 
     def reload_index(self) -> dict[str, Any]:
         """Switch to the index directory's current version (after an update); old one closed."""
@@ -168,7 +185,9 @@ class Pipeline:
 
     def with_index(self, index: Index) -> Pipeline:
         """A pipeline over another loaded index, sharing this one's embedder, settings and model."""
-        return Pipeline(index, self.embedder, self.settings, self._generator)
+        p = Pipeline(index, self.embedder, self.settings, self._generator, self._decider)
+        p._injected = self._injected
+        return p
 
     # ------------------------------------------------------------------ online path
     def search(
@@ -263,7 +282,7 @@ class Pipeline:
 
         # sources first: the user sees them while the model loads and reads
         yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
-        gen = self.generator
+        gen = self.decider if form.kind == "yesno" else self.generator  # a Yes/No decision writes nothing
         model_name = getattr(gen, "name", "")
         hold = gen.hold() if hasattr(gen, "hold") else contextlib.nullcontext(gen)
         with hold as g:
@@ -439,7 +458,12 @@ class Pipeline:
         """A pipeline sharing this one's index, embedder and model, with other settings."""
         s = self.settings.model_copy(update=changes)
         same_model = (s.model, s.n_ctx, s.n_threads) == (self.settings.model, self.settings.n_ctx, self.settings.n_threads)
-        return Pipeline(self.index, self.embedder, s, self._generator if same_model else None)
+        same_decider = (s.yesno_model, s.n_ctx, s.n_threads) == (self.settings.yesno_model, self.settings.n_ctx, self.settings.n_threads)
+        p = Pipeline(
+            self.index, self.embedder, s, self._generator if same_model else None, self._decider if same_decider else None
+        )
+        p._injected = self._injected and same_model
+        return p
 
     def close(self) -> None:
         self.index.close()

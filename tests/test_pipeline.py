@@ -324,3 +324,21 @@ def test_a_when_question_the_model_answers_without_a_time_is_answered_by_the_pas
     assert lead.role == "answer" and "October 2, 2023" in lead.text  # "on Monday" read against its article's date
     assert "second week" not in lead.text
 
+
+def test_yes_no_questions_are_decided_by_the_yes_no_model_and_others_written_by_the_answer_model(hash_index: Path) -> None:
+    from rag.embed import HashEmbedder
+
+    emb = HashEmbedder()
+    writer, decider = ScriptedGenerator(FINED), ScriptedGenerator("No")
+    pipe = Pipeline(open_index(hash_index, emb.model_id), emb, Settings(index_dir=hash_index), generator=writer, decider=decider)
+    for p in (pipe, pipe.with_index(pipe.index)):
+        writer.prompts.clear()
+        decider.prompts.clear()
+        ans = p.answer("Did The Ledger report that Quillon Systems was fined?")
+        assert ans.short.startswith("No") and decider.prompts and not writer.prompts
+        ans = p.answer("Which company did the National Privacy Board fine?")
+        assert "Quillon Systems" in ans.short and writer.prompts and len(decider.prompts) == 2  # none more
+    # no separate Yes/No model: the one given model does everything
+    one, gen = make(hash_index, "No")
+    assert one.answer("Did The Ledger report that Quillon Systems was fined?").short.startswith("No") and gen.prompts
+    assert Settings().yesno_model and Settings().yesno_model != Settings().model  # the measured default pair

@@ -91,6 +91,8 @@ def _unload(p: Any) -> None:
     """Drop the pipeline's model (it is loaded again on its next use)."""
     if hasattr(p, "_generator"):
         p._generator = None
+    if hasattr(p, "_decider"):
+        p._decider = None
 
 
 class Pipelines:
