@@ -34,9 +34,9 @@ CONFIG = "config.json"
 # settings that change what a question's record contains (retrieval, evidence, generation)
 RESULT_SETTINGS = (
     "top_k", "candidates", "max_per_article", "dense_weight", "source_boost", "date_boost", "as_of",
-    "evidence_tokens", "max_answer_tokens", "n_ctx", "seed", "model_sha256",
+    "evidence_tokens", "max_answer_tokens", "n_ctx", "seed", "model_sha256", "yesno_model",
 )  # fmt: skip
-ANSWER_ONLY_SETTINGS = {"evidence_tokens", "max_answer_tokens", "n_ctx", "seed", "model_sha256"}
+ANSWER_ONLY_SETTINGS = {"evidence_tokens", "max_answer_tokens", "n_ctx", "seed", "model_sha256", "yesno_model"}
 
 
 class EvalConfigError(RagError):
