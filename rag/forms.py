@@ -131,17 +131,6 @@ _ASKS_AMOUNT = re.compile(
 )
 _ASKS_TIME = re.compile(r"^(?:(?:since|until|by)\s+)?when\b|^(?:in\s+|on\s+)?what\s+(?:year|month|day|date|time)\b", re.I)
 
-
-def asks_for(question: str) -> str:
-    """What a question asks to be told, where an answer can be checked for it: "amount"
-    (how many / how much / how long / how old, what was the fine / price / score ...),
-    "time" (when, what year / day / date), else ""."""
-    r = _unwrap(" ".join(question.split())).strip()
-    if _ASKS_TIME.match(r):
-        return "time"
-    if _ASKS_AMOUNT.match(r):
-        return "amount"
-    return ""
 _YESNO_START = re.compile(rf"^(?:{_AUX})\b|^(?:is\s+it\s+true|true\s+or\s+false)\b", re.I)
 _CLAUSE_AUX = re.compile(rf",\s*(?:and\s+)?(?:{_AUX})\b", re.I)
 _WH_ANY = re.compile(r"(?:^|[,;]\s*|\s)(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
@@ -224,3 +213,15 @@ def classify(question: str) -> QuestionForm:
     if re.match(r"^(?:explain|describe)\b", r):
         return form("explanation")
     return form("open")
+
+
+def asks_for(question: str) -> str:
+    """What a question asks to be told, where an answer can be checked for it: "amount"
+    (how many / how much / how long / how old, what was the fine / price / score ...),
+    "time" (when, what year / day / date), else ""."""
+    r = _unwrap(" ".join(question.split())).strip()
+    if _ASKS_TIME.match(r):
+        return "time"
+    if _ASKS_AMOUNT.match(r):
+        return "amount"
+    return ""

@@ -141,7 +141,10 @@ class LlamaGenerator:
         self._gate = _OneAtATime(timeout)
         self._template = self._chat_template()
         self._grammars: dict[str, Any] = {}
-        self._colons: list[int] | None = None
+        # tokens that end in a colon (":", "):", ":\n", ...): found once here, with the load, not on a question's path
+        self._colons = [
+            i for i in range(self.llm.n_vocab()) if self.llm.detokenize([i]).decode("utf-8", "replace").rstrip().endswith(":")
+        ]  # fmt: skip
         self.last_prompt_tokens = 0
         self.last_cached_tokens = 0
 
@@ -181,15 +184,6 @@ class LlamaGenerator:
                 ids.add(self.llm.tokenize(v.encode("utf-8"), add_bos=False)[0])
         return ids
 
-    def _colon_ids(self) -> list[int]:
-        """Tokens that end in a colon (":", "):", ":\n", ...), found once in the vocabulary."""
-        if self._colons is None:
-            self._colons = [
-                i for i in range(self.llm.n_vocab())
-                if self.llm.detokenize([i]).decode("utf-8", "replace").rstrip().endswith(":")
-            ]  # fmt: skip
-        return self._colons
-
     def _ends_in_digit(self, token: int) -> bool:
         return self.llm.detokenize([token]).decode("utf-8", "replace").rstrip()[-1:].isdigit()
 
@@ -205,7 +199,7 @@ class LlamaGenerator:
         from llama_cpp import LogitsProcessorList
 
         first = sorted(self._word_ids(ban))
-        always = self._colon_ids() if one_line else []
+        always = self._colons if one_line else []
         done = [False]
 
         def mask(input_ids: Any, scores: Any) -> Any:

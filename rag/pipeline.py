@@ -126,8 +126,7 @@ class Pipeline:
         self.settings = settings
         self.embedder = embedder
         self._generator = generator
-        self._decider = decider
-        self._injected = generator is not None and decider is None  # one given model does everything
+        self._decider = decider if decider is not None else generator  # one given model does everything
         self._gen_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._set_index(index)
@@ -165,9 +164,9 @@ class Pipeline:
     @property
     def decider(self) -> Any:
         """The LLM that decides Yes/No questions (``yesno_model``; the answer model when it is ''
-        or the same), loaded on first use. A test's generator given to the constructor decides too."""
+        or the same), loaded on first use. A model given to the constructor alone decides too."""
         ym = self.settings.yesno_model
-        if self._decider is None and (not ym or ym == self.settings.model or self._injected):
+        if self._decider is None and (not ym or ym == self.settings.model):
             return self.generator
         with self._gen_lock:
             if self._decider is None:
@@ -185,9 +184,7 @@ class Pipeline:
 
     def with_index(self, index: Index) -> Pipeline:
         """A pipeline over another loaded index, sharing this one's embedder, settings and model."""
-        p = Pipeline(index, self.embedder, self.settings, self._generator, self._decider)
-        p._injected = self._injected
-        return p
+        return Pipeline(index, self.embedder, self.settings, self._generator, self._decider)
 
     # ------------------------------------------------------------------ online path
     def search(
@@ -364,8 +361,9 @@ class Pipeline:
             # the model did not state the figure or time asked for: the passages that do may stand in
             quoted = [n for s in checked.sentences if s.role == "support" for n in s.cites]
             extra = stating_passages(form, standalone, evidence, asks, idf, quoted)
-            more = check_answer([*checked.sentences, *extra], evidence, standalone, idf, asks=asks).sentences[len(checked.sentences) :]
-            checked = replace(checked, sentences=checked.sentences + tuple(more))
+            lead = [s for s in checked.sentences if s.role == "answer"][:1]  # what a supporting quote is judged against
+            more = check_answer([*lead, *extra], evidence, standalone, idf, asks=asks).sentences[len(lead) :]
+            checked = replace(checked, sentences=checked.sentences + more)
         final = self._accept(checked.sentences, decision, asks, standalone)
         timings["total_s"] = time.perf_counter() - t0
         if not final and asks and any(s.supported for s in checked.sentences):
@@ -459,11 +457,9 @@ class Pipeline:
         s = self.settings.model_copy(update=changes)
         same_model = (s.model, s.n_ctx, s.n_threads) == (self.settings.model, self.settings.n_ctx, self.settings.n_threads)
         same_decider = (s.yesno_model, s.n_ctx, s.n_threads) == (self.settings.yesno_model, self.settings.n_ctx, self.settings.n_threads)
-        p = Pipeline(
+        return Pipeline(
             self.index, self.embedder, s, self._generator if same_model else None, self._decider if same_decider else None
         )
-        p._injected = self._injected and same_model
-        return p
 
     def close(self) -> None:
         self.index.close()
