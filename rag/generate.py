@@ -119,7 +119,14 @@ class LlamaGenerator:
     """llama-cpp-python on the CPU. Greedy decoding, so answers are deterministic."""
 
     def __init__(
-        self, path: str | Path, name: str = "", n_ctx: int = 2048, n_threads: int = 0, timeout: float = 120.0, seed: int = 0
+        self,
+        path: str | Path,
+        name: str = "",
+        n_ctx: int = 2048,
+        n_threads: int = 0,
+        timeout: float = 120.0,
+        seed: int = 0,
+        use_mmap: bool = False,
     ) -> None:
         try:
             from llama_cpp import Llama
@@ -130,7 +137,7 @@ class LlamaGenerator:
         try:
             self.llm = Llama(
                 model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                n_batch=512, seed=seed, verbose=False,
+                n_batch=512, seed=seed, use_mmap=use_mmap, verbose=False,
             )  # fmt: skip
         except (ValueError, RuntimeError) as e:
             raise ModelError(f"{path}: llama.cpp could not load the model ({e})") from None

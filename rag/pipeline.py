@@ -151,7 +151,9 @@ class Pipeline:
 
         s = self.settings
         path, name = resolve_model(model, Path(s.model_cache_dir), s.model_sha256 if model == s.model else "")
-        return LlamaGenerator(path, name, n_ctx=s.n_ctx, n_threads=s.n_threads, timeout=s.request_timeout, seed=s.seed)
+        return LlamaGenerator(
+            path, name, n_ctx=s.n_ctx, n_threads=s.n_threads, timeout=s.request_timeout, seed=s.seed, use_mmap=s.model_mmap
+        )
 
     @property
     def generator(self) -> Any:
@@ -455,8 +457,10 @@ class Pipeline:
     def with_settings(self, **changes: Any) -> Pipeline:
         """A pipeline sharing this one's index, embedder and model, with other settings."""
         s = self.settings.model_copy(update=changes)
-        same_model = (s.model, s.n_ctx, s.n_threads) == (self.settings.model, self.settings.n_ctx, self.settings.n_threads)
-        same_decider = (s.yesno_model, s.n_ctx, s.n_threads) == (self.settings.yesno_model, self.settings.n_ctx, self.settings.n_threads)
+        load = ("n_ctx", "n_threads", "model_mmap")
+        same_load = all(getattr(s, f) == getattr(self.settings, f) for f in load)
+        same_model = same_load and s.model == self.settings.model
+        same_decider = same_load and s.yesno_model == self.settings.yesno_model
         return Pipeline(
             self.index, self.embedder, s, self._generator if same_model else None, self._decider if same_decider else None
         )

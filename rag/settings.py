@@ -99,6 +99,12 @@ class Settings(BaseSettings):
     )
     n_threads: int = Field(0, ge=0, description="llama.cpp threads; 0 = number of CPU cores.")
     n_ctx: int = Field(2048, ge=512, description="llama.cpp context window in tokens.")
+    model_mmap: bool = Field(
+        False,
+        description="Map the GGUF file instead of reading it. Off: llama.cpp repacks the weights for this CPU into "
+        "memory of its own, so a mapped file is held twice (measured: peak RSS 2.2 GB read vs 2.8 GB mapped with both "
+        "default models; loading takes about 1.7 s longer per model).",
+    )
     evidence_tokens: int = Field(
         200, ge=50,
         description="Evidence budget scale in the model's tokens: 200 gives each question form its measured budget "

@@ -81,3 +81,25 @@ def test_models_check_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None
     missing = tmp_path / "nope.gguf"
     out = subprocess.run([sys.executable, "-m", "rag.cli", "models", "check", str(missing)], capture_output=True, text=True)
     assert out.returncode != 0 and "nope.gguf" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_model_is_read_not_mapped_by_default_and_answers_the_same(tmp_path: Path) -> None:
+    """llama.cpp repacks weights for the CPU into memory of its own, so a mapped file would be held
+    twice; the pipeline reads the file (model_mmap=False) unless told otherwise, with the same output."""
+    import llama_cpp
+
+    from rag.generate import LlamaGenerator, complete
+    from rag.pipeline import Pipeline
+    from rag.settings import Settings
+
+    s = Settings(model="smollm2-135m", yesno_model="", model_cache_dir=tmp_path)
+    assert s.model_mmap is False
+    p = Pipeline.__new__(Pipeline)
+    p.settings = s
+    read = p._load("smollm2-135m")
+    assert read.llm.model_params.load_mode == llama_cpp.LLAMA_LOAD_MODE_NONE
+    path, name = resolve_model("smollm2-135m", tmp_path, progress=False)
+    mapped = LlamaGenerator(path, name, n_ctx=512, use_mmap=True)
+    assert mapped.llm.model_params.load_mode == llama_cpp.LLAMA_LOAD_MODE_MMAP
+    prompt = read.chat_prompt("Answer briefly.", "Name a colour of the sky.")
+    assert complete(read, prompt, 12) == complete(mapped, prompt, 12)
