@@ -106,6 +106,8 @@ _MODEL_NUMBER = re.compile(
     r"\b([A-Z][\w-]*)\s+\d{1,2}\b(?![\d,.%]|\s*(?:million|billion|thousand|percent|per\s?cent|years?|months?|weeks?|"
     r"days?|hours?|points?|goals?|votes?|people|times)\b)"
 )
+_PRONOUN_LED = re.compile(r"\W*(?:he|she|they|it|his|her|their|its|him|them)\b", re.I)
+_PERCENT = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s*(?:%|percent\b|per\s?cent\b)", re.I)
 _TIME_WORDS = re.compile(
     rf"\b(?:{MONTHS}|{MONTH_ABBR}|{'|'.join(WEEKDAY_NAMES)})\b|\b(?:19|20)\d\d\b|"
     r"\b(?:yesterday|today|tonight|tomorrow|ago|(?:last|next|this|that|same|following|previous)\s+(?:week|month|year|"
@@ -119,17 +121,31 @@ _TIME_WORDS = re.compile(
 # the evidence headers give dates as 2023-12-12; an answer writes "December 12, 2023", so a
 # sentence with such a date copied a header line ("The Independent, 2023-12-12, \"Erik ten Hag ...\"")
 _HEADER_COPY = re.compile(r"\b(?:19|20)\d\d-\d\d-\d\d\b")
-ASKED = {"amount": "the figure the question asks for", "time": "the time the question asks for"}
+ASKED = {
+    "amount": "the figure the question asks for",
+    "count": "the number the question asks for",
+    "time": "the time the question asks for",
+    "person": "who the question asks about",
+}
+SOFT_ASKS = {"person"}  # "who was hurt?" may be answered without a name ("a worker"): preferred, not required
 
 
 def states(kind: str, text: str, question: str = "") -> bool:
     """Does ``text`` state what a question asks for (``rag.forms.asks_for``)? An "amount" is a
     number or a number word that is not a date and not one the question itself gives; a
-    "time" is a date, month, weekday, year or a relative time ("last week", "in the spring")."""
+    "count" is such an amount that is not a percentage; a "time" is a date, month, weekday,
+    year or a relative time ("last week", "in the spring"); a "person" is a name the question
+    does not already give, or a description of someone, not a bare pronoun."""
     if kind == "time":
         return bool(_TIME_WORDS.search(text))
-    if kind == "amount":
+    if kind == "person":  # a name, or a description ("an owner"), but not only a pronoun ("She replaces ...")
+        asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+        bare = strip_markers(text)
+        return any(n.lower() not in asked for n in stated_facts(bare)[1]) or not _PRONOUN_LED.match(bare)
+    if kind in ("amount", "count"):
         bare = _MODEL_NUMBER.sub(r"\1", _DATE_DIGITS.sub(" ", strip_markers(text)))
+        if kind == "count":  # a share is not a count ("how many went on strike?" is not "30%")
+            bare = _PERCENT.sub(" ", bare)
         given = {norm_num(n) for n in NUMBER.findall(question)}
         nums = {norm_num(n) for n in NUMBER.findall(bare)} - given - {""}
         words = {w.lower() for w in _NUMBER_WORD.findall(bare)} - {w.lower() for w in _NUMBER_WORD.findall(question)}
@@ -166,7 +182,15 @@ def _month_in_dates(month: str, cited: Sequence[Evidence]) -> bool:
 
 
 def _cited_text(cited: Sequence[Evidence]) -> str:
-    return " ".join(f"{e.model_text} {e.title} {e.source} {e.published_at}" for e in cited)
+    return " ".join(f"{e.model_text} {e.title} {e.source} {_long_date(e.published_at)}" for e in cited)
+
+
+def _long_date(iso: str) -> str:
+    """A publication date as an answer writes it: "2023-10-16" supports "October 16, 2023", not a 10."""
+    m = re.fullmatch(r"((?:19|20)\d\d)-(\d\d)-(\d\d).*", iso)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return iso
+    return f"{MONTH_NAMES[int(m.group(2)) - 1]} {int(m.group(3))}, {m.group(1)}"
 
 
 def check_sentence(
@@ -190,7 +214,7 @@ def check_sentence(
     nums, names, months = stated_facts(body)
     q_nums = {norm_num(n) for n in NUMBER.findall(question)}
     for n in sorted(nums - q_nums):  # a figure the question itself gives is the asker's premise
-        if n not in ev_nums and n not in ev_low.replace(",", ""):
+        if n not in ev_nums and not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", ev_low.replace(",", "")):
             return False, f"the number {n} is not in the cited passage"
     for m in sorted(months):
         if m.lower() not in ev_low and not _month_in_dates(m, cited):
@@ -245,7 +269,7 @@ def check_answer(
             s.text, [by_n[n] for n in valid], question, idf, min_overlap, min_relevance,
             answer=direct if s.role == "support" else "",
         )  # fmt: skip
-        if ok and s.role == "answer" and _HEADER_COPY.search(s.text):
+        if s.role == "answer" and _HEADER_COPY.search(s.text):
             ok, why = False, "it copies a passage's header (outlet, date, title), not what the passage says"
         elif ok and asks and s.role == "answer" and not states(asks, s.text, question):
             ok, why = False, f"it does not state {ASKED[asks]}"

@@ -262,7 +262,7 @@ def select_evidence(
         chosen.sort(key=lambda x: (article_rank[x[1].hit.article_id], x[1].start))
     out = []
     for i, (sc, c) in enumerate(chosen, 1):
-        ctx = resolve_days(c.text, c.hit.published_at)
+        ctx = resolve_days(resolve_pronoun(c.text, c.hit.text[: max(0, c.start - c.hit.start)]), c.hit.published_at)
         out.append(
             Evidence(
                 n=i, chunk_id=c.hit.chunk_id, article_id=c.hit.article_id, title=c.hit.title, source=c.hit.source,
@@ -271,6 +271,89 @@ def select_evidence(
             )  # fmt: skip
         )
     return out
+
+
+_LEAD_PRONOUN = re.compile(r"^(He|She)\b(?!\s*[(\[])")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:[-'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z]\.\s+)?[A-Z][a-z]+(?:[A-Z][a-z]+)?(?:-[A-Z][a-z]+)?)*")
+_ROLE_ROOM = 40  # characters of role words ("Chief financial officer") a subject's name may follow
+# capitalised words that end the name of an organisation or a place, not a person's
+_NOT_PERSON_END = frozenset(
+    "Trust Systems Board Court Council Company Corp Corporation Inc Ltd Group Union Bank Party Department Ministry "
+    "Agency Authority Commission Association University Mobility Review Daily News Times Post Wire Ledger Courier "
+    "District City County State House Office Committee Fund Institute Club Hospital School Police Street Square "
+    "Hall Center Centre Transit Cells Motors Labs Technologies Airlines Partners Capital Network Federation League "
+    "Senate Congress Parliament Government Republic Kingdom States Nations Europe America Africa Asia".split()
+)
+
+
+_ROLES = frozenset(
+    "Chair Chairman Chairwoman Lawyer Judge Chief Mayor President Senator Minister Coach Manager Director Officer "
+    "Professor Prosecutor Spokesperson Spokesman Spokeswoman Analyst Expert Captain Detective Sergeant Governor "
+    "Secretary Commissioner Economist Striker Defender Forward Midfielder Goalkeeper Veteran Teenager Battery "
+    "Defence Defense Prime Foreign Finance Deputy Former Acting Interim Sir Dame Lord Lady Rep Sen Gov Gen".split()
+)
+_INTRO = re.compile(
+    r"(?:Under|In|At|After|Before|During|Following|According\s+to|With|Despite|By|For|From|On|Asked\s+by|"
+    r"Speaking\s+(?:to|with)|Recalling|Asked|Later|Earlier|Meanwhile|Still|However|Instead)\b[^,.]*,"
+)
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|to|near|of|across|into|outside)\s+(?:the\s+)?$")
+
+
+def _people(text: str) -> list[tuple[int, str, int]]:
+    """(start, name, end) of the person names in ``text``: a first and last name ("Beatrice
+    Onyango"), or a lone surname met earlier in full ("Onyango" after "Beatrice Onyango")."""
+    from rag.words import COMMON_CAPS
+
+    full: dict[str, set[str]] = {}
+    lower = set(re.findall(r"\b[a-z][a-z'-]+\b", text))
+    out: list[tuple[int, str, int]] = []
+    for m in _NAME.finditer(text):
+        if _PLACE_BEFORE.search(text, 0, m.start()):
+            continue  # "the summer signing from Port Elling": a place
+        words = m.group(0).split()
+        # "The", "Judge Harold Fenwick", and ordinary words capitalised by a sentence or a heading
+        # ("Start: TE Jake Ferguson", "Advertisement"): a word the text also writes in lower case
+        while words and (words[0] in COMMON_CAPS or words[0] in _ROLES or words[0].lower() in lower):
+            words = words[1:]
+        if not words or words[-1] in _NOT_PERSON_END or any(w in COMMON_CAPS or w.lower() in lower for w in words):
+            continue
+        if len(words) >= 2:
+            name = " ".join(words)
+            full.setdefault(words[-1], set()).add(name)
+            out.append((m.start(), name, m.end()))
+        elif len(full.get(words[0], ())) == 1:  # "Onyango" after "Beatrice Onyango"; not one of two Scorseses
+            out.append((m.start(), next(iter(full[words[0]])), m.end()))
+    return out
+
+
+def resolve_pronoun(text: str, before: str) -> str:
+    """``text`` with a leading "He"/"She" followed by the person it stands for, when the text
+    before it in the same chunk names one: the first person named in the sentence before (its
+    subject, as a rule: "Judge Harold Fenwick said Delane would be sentenced ... He warned"), so
+    "She replaces an interim leadership team" reads "She [Beatrice Onyango] replaces ..."
+    after "Onyango, who currently runs a housing association in Calder, will start in January"
+    (and "Beatrice Onyango" earlier). Without a person there it is left as it is."""
+    m = _LEAD_PRONOUN.match(text)
+    if not m or not before.strip():
+        return text
+    spans = split_sentences(before)
+    if not spans:
+        return text
+    a = spans[-1][0]
+    last = before[a:]
+    intro = _INTRO.match(last)  # "Under cross-examination by lawyer Simon Okafor, Liu agreed ...": Liu
+    subject = a + (intro.end() if intro else 0) + len(last[intro.end() if intro else 0 :]) - len(
+        last[intro.end() if intro else 0 :].lstrip()
+    )
+    named = [(off, n, end) for off, n, end in _people(before) if subject <= off <= subject + _ROLE_ROOM]
+    if not named:
+        return text
+    off, name, end = named[0]
+    if not re.fullmatch(r"(?:[A-Za-z][\w.'’-]*\s+){0,4}", before[subject:off]):
+        return text  # only a few role words may come before the name ("Chief financial officer Peter Lund")
+    if re.match(r"['’]", before[end : end + 1]):
+        return text  # "Fields' counterpart, Joe Flacco, ...": the subject is someone else
+    return f"{m.group(1)} [{name}]{text[m.end():]}"
 
 
 CAUSAL = re.compile(

@@ -129,6 +129,7 @@ _ASKS_AMOUNT = re.compile(
     r"number|sum|price|age|figure|size|total|cost|value|score|fine|penalty|salary|fee|valuation|pay\s+rise|raise)\b",
     re.I,
 )
+_ASKS_PERSON = re.compile(r"^(?:who|whom|whose)\b(?!\s+(?:else|cares)\b)", re.I)
 _ASKS_TIME = re.compile(r"^(?:(?:since|until|by)\s+)?when\b|^(?:in\s+|on\s+)?what\s+(?:year|month|day|date|time)\b", re.I)
 
 _YESNO_START = re.compile(rf"^(?:{_AUX})\b|^(?:is\s+it\s+true|true\s+or\s+false)\b", re.I)
@@ -216,12 +217,14 @@ def classify(question: str) -> QuestionForm:
 
 
 def asks_for(question: str) -> str:
-    """What a question asks to be told, where an answer can be checked for it: "amount"
-    (how many / how much / how long / how old, what was the fine / price / score ...),
-    "time" (when, what year / day / date), else ""."""
+    """What a question asks to be told, where an answer can be checked for it: "count"
+    (how many), "amount" (how much / how long / how old, what was the fine / price / score ...),
+    "time" (when, what year / day / date), "person" (who, whom, whose), else ""."""
     r = _unwrap(" ".join(question.split())).strip()
     if _ASKS_TIME.match(r):
         return "time"
     if _ASKS_AMOUNT.match(r):
-        return "amount"
+        return "count" if re.match(r"how\s+many\b", r, re.I) else "amount"
+    if _ASKS_PERSON.match(r):
+        return "person"
     return ""

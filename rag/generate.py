@@ -310,6 +310,7 @@ class ScriptedGenerator:
         self.reply = reply
         self.name = name
         self.prompts: list[str] = []
+        self.bans: list[list[str]] = []  # the words each streamed answer was not allowed to open with
         self._gate = _OneAtATime(5.0)
 
     def count_tokens(self, text: str) -> int:
@@ -347,6 +348,7 @@ class ScriptedGenerator:
         self, prompt: str, max_tokens: int, grammar: str | None = None, stop: list[str] | None = None, ban: Sequence[str] = ()
     ) -> Iterator[str]:
         self.prompts.append(prompt)
+        self.bans.append(list(ban))
         text = self.reply(prompt) if callable(self.reply) else str(self.reply)
         for s in stop or []:
             if s in text:

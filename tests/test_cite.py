@@ -111,6 +111,15 @@ def test_an_answer_must_state_the_figure_or_time_its_question_asks_for() -> None
     assert not states("amount", "Kestrel recalled the 18,000 bikes.", "Of the 18,000 bikes, how many were fixed?")  # the asker's
     assert states("time", "The strike began on Monday (October 2, 2023).")
     assert not states("time", "The union said the strike would go on.")
+    assert states("count", "About 1,900 drivers and mechanics walked out [1].")
+    assert not states("count", "30% of services ran [1].")  # a share is not a count
+    assert not states("count", "Only 30 percent of services ran [1].")
+    assert states("amount", "Sales fell 30% [1].")  # "how much" may be a share
+    q = "Who replaced Marcus Delane at Glenmoor Housing Trust?"
+    assert states("person", "Beatrice Onyango took over as chief executive [2].", q)
+    assert not states("person", "She replaces an interim leadership team [2].", q)  # no name
+    assert not states("person", "Her appointment ends an interim period [2].", q)
+    assert states("person", "An owner suffered a minor burn [1].", "Who was hurt?")  # a description says who
     q = "How long was Kestrel's recall expected to take?"
     sents = [AnswerSentence("Kestrel recalled 18,000 Arro 2 e-bikes [1].", (1,), False, role="answer")]
     res = check_answer(sents, [RECALL], q, asks="amount")
@@ -128,3 +137,14 @@ def test_a_direct_answer_that_copies_a_passage_header_fails() -> None:
     assert not res.sentences[0].supported and "header" in res.sentences[0].reason
     said = [AnswerSentence("On October 4, 2023, Kestrel recalled 18,000 Arro 2 e-bikes [1].", (1,), False, role="answer")]
     assert check_answer(said, [recall], "What did Kestrel recall?").sentences[0].supported
+
+
+def test_a_number_is_not_found_inside_a_date_or_a_longer_number() -> None:
+    shop = ev(3, '"The tram used to drop a hundred people at my door every noon," she said.', "Riverside Business Review", "2023-10-16")
+    ok, why = check_sentence("10 people went on strike [3].", [shop], "How many people went on strike?")
+    assert not ok and "10" in why  # the 10 of 2023-10-16 is a month, not a figure the passage states
+    ok, why = check_sentence("The tram dropped a hundred people at her door on October 16, 2023 [3].", [shop], "How busy was the tram?")
+    assert ok, why  # the publication date still supports itself, written as a date
+    fine = ev(1, "The board fined the company $480 million.", "Harbor Daily", "2023-11-02")
+    ok, why = check_sentence("The company was fined $48 million [1].", [fine], "How much was the company fined?")
+    assert not ok and "48" in why

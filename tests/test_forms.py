@@ -101,7 +101,8 @@ def test_recency_and_sides() -> None:
 @pytest.mark.parametrize(
     ("question", "asks"),
     [
-        ("How many Arro 2 e-bikes did Kestrel recall?", "amount"),
+        ("How many Arro 2 e-bikes did Kestrel recall?", "count"),
+        ("how many people went on strike", "count"),
         ("how long did marcus delane get in prison", "amount"),
         ("What salary will Beatrice Onyango be paid?", "amount"),
         ("what was the score in the final", "amount"),
@@ -109,7 +110,9 @@ def test_recency_and_sides() -> None:
         ("How much did the strike affect commuters?", ""),  # a degree, not a figure
         ("When did the Northfield transit strike start?", "time"),
         ("In what year was the company founded?", "time"),
-        ("Who replaced Marcus Delane?", ""),
+        ("Who replaced Marcus Delane?", "person"),
+        ("whose company did Delane secretly control", "person"),
+        ("Can you tell me who was hurt in the fire?", "person"),
         ("Why was the Arro 2 recalled?", ""),
         ("What happened at the trial?", ""),
     ],

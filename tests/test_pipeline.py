@@ -14,6 +14,7 @@ import pytest
 
 from rag.build import BuildOptions, build_index
 from rag.errors import BusyError
+from rag.cite import states
 from rag.generate import ScriptedGenerator
 from rag.index import open_index
 from rag.pipeline import Pipeline
@@ -323,6 +324,28 @@ def test_a_when_question_the_model_answers_without_a_time_is_answered_by_the_pas
     lead = ans.sentences[0]
     assert lead.role == "answer" and "October 2, 2023" in lead.text  # "on Monday" read against its article's date
     assert "second week" not in lead.text
+
+
+def test_a_who_question_answered_without_a_name_is_led_by_the_passage_that_names_them(hash_index: Path) -> None:
+    q = "Who replaced Marcus Delane at the Glenmoor Housing Trust?"
+    pipe, gen = make(hash_index, "She replaces an interim leadership team at the Glenmoor Housing Trust.")
+    ans = pipe.answer(q)
+    assert {"He", "She", "They"} <= set(gen.bans[-1])  # the model may not open with a pronoun
+    assert not ans.refused, ans.reason
+    lead = ans.sentences[0]
+    assert lead.role == "answer" and "She replaces" not in lead.text
+    assert states("person", lead.text, q) and "“" in lead.text  # a passage that names someone stands in
+    pipe, gen = make(hash_index, FINED)
+    pipe.answer("Which board fined Quillon Systems?")
+    assert "She" not in gen.bans[-1]  # only a question about who
+
+
+def test_a_who_question_with_no_name_in_its_passages_keeps_its_answer(hash_index: Path) -> None:
+    # a name is preferred, not required: nobody is named as hurt, and the answer says who was
+    pipe, _ = make(hash_index, "An owner suffered a minor burn while charging an Arro 2 battery.")
+    ans = pipe.answer("Who was hurt by the overheating Arro 2 batteries?")
+    assert not ans.refused, ans.reason
+    assert ans.sentences[0].role == "answer" and "minor burn" in ans.sentences[0].text
 
 
 def test_yes_no_questions_are_decided_by_the_yes_no_model_and_others_written_by_the_answer_model(hash_index: Path) -> None:
