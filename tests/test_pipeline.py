@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rag.build import BuildOptions, build_index
-from rag.errors import BusyError
 from rag.cite import states
+from rag.errors import BusyError
 from rag.generate import ScriptedGenerator
 from rag.index import open_index
 from rag.pipeline import Pipeline
