@@ -30,7 +30,7 @@ import numpy as np
 from rag.chunk import split_sentences
 from rag.lexical import lexical_scores
 from rag.types import Evidence, Hit
-from rag.words import WEEKDAY_NAMES
+from rag.words import COMMON_CAPS, WEEKDAY_NAMES
 
 MIN_SENTENCE_CHARS = 25
 
@@ -302,8 +302,6 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|to|near|of|across|into|outside)\s+(
 def _people(text: str) -> list[tuple[int, str, int]]:
     """(start, name, end) of the person names in ``text``: a first and last name ("Beatrice
     Onyango"), or a lone surname met earlier in full ("Onyango" after "Beatrice Onyango")."""
-    from rag.words import COMMON_CAPS
-
     full: dict[str, set[str]] = {}
     lower = set(re.findall(r"\b[a-z][a-z'-]+\b", text))
     out: list[tuple[int, str, int]] = []
@@ -342,9 +340,8 @@ def resolve_pronoun(text: str, before: str) -> str:
     a = spans[-1][0]
     last = before[a:]
     intro = _INTRO.match(last)  # "Under cross-examination by lawyer Simon Okafor, Liu agreed ...": Liu
-    subject = a + (intro.end() if intro else 0) + len(last[intro.end() if intro else 0 :]) - len(
-        last[intro.end() if intro else 0 :].lstrip()
-    )
+    rest = last[intro.end() :] if intro else last
+    subject = a + len(last) - len(rest.lstrip())  # where the sentence's subject starts
     named = [(off, n, end) for off, n, end in _people(before) if subject <= off <= subject + _ROLE_ROOM]
     if not named:
         return text

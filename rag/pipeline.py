@@ -308,6 +308,7 @@ class Pipeline:
             t_gen = time.perf_counter()
             raw_parts: list[str] = []
             decision = ""
+            asks = "" if form.kind == "yesno" else asks_for(standalone)  # what the answer must state
             if form.kind == "yesno":
                 lp_yes, lp_no, lp_unsure = g.first_token_logprobs(text, ["Yes", "No", "Insufficient"])
                 timings["first_token_s"] = time.perf_counter() - t0
@@ -329,7 +330,7 @@ class Pipeline:
             else:
                 limit = ANSWER_TOKENS.get(form.kind, LONG_ANSWER_TOKENS)
                 ban = ["Yes", "No"]  # a wh-question or a request is not answered by Yes/No
-                if asks_for(standalone) == "person":  # "Who replaced him?" is not answered by "She replaces ..."
+                if asks == "person":  # "Who replaced him?" is not answered by "She replaces ..."
                     ban += ["He", "She", "They"]
                 if self.settings.refusal_min_prob > 0:
                     # greedy decoding refuses whenever "Insufficient" is the single likeliest first token,
@@ -359,7 +360,6 @@ class Pipeline:
         # a Yes/No decision is shown with the passages that settle it; other answers are the model's sentences
         direct = [] if decision else parse_direct(raw, prompt.sentences)
         sentences = compose(form, standalone, shown if decision else evidence, direct, focus, idf)
-        asks = "" if decision else asks_for(standalone)
         checked = check_answer(sentences, evidence, standalone, idf, asks=asks)
         if asks and not any(s.supported and s.role == "answer" for s in checked.sentences):
             # the model did not state the figure or time asked for: the passages that do may stand in
