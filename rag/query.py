@@ -62,11 +62,14 @@ ATTRIBUTION = re.compile(
     r"\b(?:a|an|the)\s+(?=[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)*\s+(?:article|piece|report|review|story|coverage)))"
     r"(?:the\s+|The\s+)?" + _PUB_NAME
 )
-# "What did Bloomberg report about ...", "Has Reuters written about ...", "Bloomberg's report on ..."
+# "What did Bloomberg report about ...", "Has Reuters written about ...", "Bloomberg's report on ...",
+# "Summarize what Reuters wrote about ...", "how the Guardian covered ...", "Reuters' story"
 ATTRIBUTION_VERB = re.compile(
     r"\b(?:[Dd]id|[Dd]oes|[Dd]o|[Hh]as|[Hh]ave|[Hh]ad)\s+(?:the\s+|The\s+)?" + _PUB_NAME
     + r"\s+(?:report|write|publish|cover|say|claim|reveal)\w*\b"
-    r"|" + _PUB_NAME + r"(?:'s|’s)\s+(?:article|report|reporting|piece|story|coverage|investigation)\b"
+    r"|\b(?:[Ww]hat|[Hh]ow)\s+(?:the\s+|The\s+)?" + _PUB_NAME
+    + r"\s+(?:(?:has|have|had)\s+)?(?:reported|wrote|written|published|covered|said|claimed|revealed)\b"
+    r"|" + _PUB_NAME + r"(?:'s|’s|(?<=s)'|(?<=s)’)\s+(?:article|report|reporting|piece|story|coverage|investigation)\b"
 )
 _NOT_OUTLET = set(MONTH_NAMES) | set(WEEKDAY_NAMES) | {"I", "It", "This", "That", "These", "Those", "Both", "Which", "What"}
 
@@ -183,7 +186,7 @@ class OutletMatcher:
         out: list[str] = []
         found = [(m.group(1), m.start(1), m.end(1)) for m in ATTRIBUTION.finditer(text)]
         for m in ATTRIBUTION_VERB.finditer(text):
-            g = 1 if m.group(1) else 2
+            g = next(i for i in range(1, len(m.groups()) + 1) if m.group(i))
             found.append((m.group(g), m.start(g), m.end(g)))
         for name, a, b in found:
             if any(a < e and s < b for s, e in spans) or name in _NOT_OUTLET:

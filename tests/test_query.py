@@ -47,6 +47,13 @@ def test_unknown_outlets_are_reported(matcher: OutletMatcher) -> None:
     assert p.unknown_outlets == ()
     p = parse_query("Which company, according to Eddy Cue, paid for the default search deal?", matcher, AS_OF)
     assert p.unknown_outlets == ()
+    # "what X wrote", "how X covered", "X' story" attribute the question to X as well
+    p = parse_query("Can you summarize what Reuters wrote about the leak?", matcher, AS_OF)
+    assert p.unknown_outlets == ("Reuters",)
+    p = parse_query("Tell me how the Financial Times covered the strike", matcher, AS_OF)
+    assert p.unknown_outlets == ("Financial Times",)
+    assert parse_query("Reuters' story on the leak said what?", matcher, AS_OF).unknown_outlets == ("Reuters",)
+    assert parse_query("How Rovers played in November, in brief?", matcher, AS_OF).unknown_outlets == ()
 
 
 @pytest.mark.parametrize(
