@@ -75,7 +75,7 @@ def stated_facts(sentence: str) -> tuple[set[str], list[str], set[str]]:
 _PROSE_OPENERS = {"because", "after", "since", "following", "owners", "shares", "prosecutors", "analysts", "police"}
 
 
-def _stem_match(a: str, pool: set[str]) -> bool:
+def stem_match(a: str, pool: set[str]) -> bool:
     if a in pool:
         return True
     if len(a) < 4:
@@ -85,7 +85,7 @@ def _stem_match(a: str, pool: set[str]) -> bool:
 
 def _share(t: set[str], pool: set[str]) -> float:
     """Share of the terms ``t`` found in ``pool`` (stem-prefix match); 1.0 for no terms."""
-    return sum(_stem_match(x, pool) for x in t) / len(t) if t else 1.0
+    return sum(stem_match(x, pool) for x in t) / len(t) if t else 1.0
 
 
 def overlap(text: str, pool_text: str) -> float:
@@ -151,8 +151,86 @@ def states(kind: str, text: str, question: str = "") -> bool:
         given = {norm_num(n) for n in NUMBER.findall(question)}
         nums = {norm_num(n) for n in NUMBER.findall(bare)} - given - {""}
         words = {w.lower() for w in _NUMBER_WORD.findall(bare)} - {w.lower() for w in _NUMBER_WORD.findall(question)}
-        return bool(nums or words)
+        if re.match(r"\s*how\s+long\b", question, re.I) and re.search(r"\b(?:for|to|with|got|get|gets)\s+life\b", bare, re.I):
+            return True  # "jailed for life"
+        if not (nums or words):
+            return False
+        unit = _asked_unit(question)
+        if unit is None:
+            return True
+        given_words = {w.lower() for w in _NUMBER_WORD.findall(question)}
+        for m in _AMOUNT.finditer(bare):
+            if norm_num(m.group(0)) in given or m.group(0).lower() in given_words:
+                continue
+            end = m.start() + len(m.group(0).rstrip(","))  # "54," in "Onyango, 54, takes over"
+            if unit(bare[: m.start()], bare[end:]):
+                return True
+        return False
     return True
+
+
+# what a "how long / how old / how far / how many X" question counts: the number must be of that
+_AMOUNT = re.compile(NUMBER.pattern + "|" + _NUMBER_WORD.pattern, re.I)
+_LENGTH_UNIT = re.compile(
+    r"^[\s-]*(?:\w+[\s-]+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|"
+    r"miles?|kilomet(?:re|er)s?|km|met(?:re|er)s?|feet|foot|yards?|innings|games|matches|seasons?)\b(?!\s+(?:later|ago|"
+    r"earlier|after|before|into|on)\b)",
+    re.I,
+)
+_AGE = re.compile(r"^[\s-]*(?:years?[\s-]+old|-?year-old)\b|^\s*\)", re.I)
+_PEOPLE = frozenset(
+    "people person persons workers employees staff members residents customers users passengers fans students children "
+    "adults patients victims voters drivers officers soldiers troops civilians players families households".split()
+)
+_AGENT_NOUN = re.compile(r"^[a-z]+(?:ers|ors|ists|ians|ants|ents)$")
+_NOT_COUNTED = frozenset(
+    "did do does has have had was were is are will would can could should may might been be of in the a an more".split()
+)
+
+
+def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
+    """For a question that names what it measures, a test of a number in an answer (the text
+    before and after it): "how long" wants a duration or length ("six years", not "three weeks
+    later"), "how old" an age, "how many goals" a count of goals ("15 goals", not "three
+    models"; a count of people may name them "drivers" or "workers"). None: any number does."""
+    q = " ".join(question.split())
+    m = re.search(r"\bhow\s+(long|old|far|many)\b(.*)", q, re.I)
+    if m is None:
+        return None
+    kind = m.group(1).lower()
+    if kind in ("long", "far"):
+        return lambda before, after: bool(_LENGTH_UNIT.match(after)) or (
+            kind == "long" and bool(re.match(r"^\s*life\b", after, re.I))
+        )
+    if kind == "old":
+        return lambda before, after: (
+            bool(_AGE.match(after))
+            or bool(re.search(r"\b(?:aged?|at)\s*$", before, re.I))
+            or (bool(re.search(r"[A-Za-z],\s*$", before)) and bool(re.match(r"^\s*,", after)))  # "Onyango, 54, ..."
+        )
+    counted: list[str] = []
+    for w in re.findall(r"[\w'’-]+", m.group(2))[:4]:
+        if w.lower() in _NOT_COUNTED:
+            break
+        counted.append(w)
+    if not counted or counted[0].lower() in ("times", "time"):
+        return None  # "how many did ...", "how many times": any count
+    people = any(w.lower() in _PEOPLE for w in counted)
+    want = set(terms(" ".join(counted))) - set(terms(" ".join(w for w in counted if w[:1].isdigit())))
+
+    def counts(before: str, after: str) -> bool:
+        m = re.match(r"^[\s-]*([A-Za-z][\w’'-]*)(?:[\s-]+([A-Za-z][\w’'-]*))?", after)  # "15 goals", "1,900 transit workers"
+        for w in m.groups() if m else ():
+            if not w:
+                continue
+            low = w.lower()
+            if people and (low in _PEOPLE or _AGENT_NOUN.match(low)):
+                return True
+            if any(stem_match(t, want) for t in terms(w.replace("-", " "))):
+                return True
+        return False
+
+    return counts
 
 
 _FRAME: set[str] = set()
@@ -166,6 +244,26 @@ def question_terms(question: str) -> list[str]:
     return [t for t in q if t not in _FRAME] or q
 
 
+def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:
+    """Terms of the names a question is about (capitalised words that are not sentence
+    openers, outside outlet mentions)."""
+    text = question
+    for a, b in sorted(outlet_spans, reverse=True):
+        text = text[:a] + " " + text[b:]
+    words = re.findall(r"\b[A-Z][\w'’.-]*", text)
+    names = [w.rstrip(".").replace("’s", "").replace("'s", "") for w in words if w not in COMMON_CAPS]
+    return list(dict.fromkeys(t for n in names for t in terms(n)))
+
+
+def claim_terms(question: str) -> list[str]:
+    """What a question asks about its subject: its terms (``question_terms``) minus those of
+    the names it is about ("What new controls has the Glenmoor Housing Trust brought in?" ->
+    new, control, brought). A passage that holds only the names is about the subject, not
+    about what was asked."""
+    names = set(subject_terms(question))
+    return [t for t in question_terms(question) if t not in names]
+
+
 def relevance(question: str, text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> float:
     """Share of the question's idf mass (uniform weights without ``idf``) that ``text`` holds,
     over the terms of what the question is about (``question_terms``)."""
@@ -175,7 +273,7 @@ def relevance(question: str, text: str, idf: Callable[[list[str]], dict[str, flo
     w = idf(q) if idf is not None else {x: 1.0 for x in q}
     total = sum(w.get(x, 0.0) for x in q) or 1.0
     pool = set(terms(text))
-    return sum(w.get(x, 0.0) for x in q if _stem_match(x, pool)) / total
+    return sum(w.get(x, 0.0) for x in q if stem_match(x, pool)) / total
 
 
 def _cited_text(cited: Sequence[Evidence]) -> str:
@@ -224,7 +322,7 @@ def check_sentence(
     # judged on the answer, the question's words being the asker's premises
     q_terms = set(terms(question))
     own = set(terms(body))
-    added = {t for t in own if not _stem_match(t, q_terms)} if q_terms else own
+    added = {t for t in own if not stem_match(t, q_terms)} if q_terms else own
     if own and not added:
         return False, "it only restates the question"
     ov = _share(added, set(terms(ev_text)))

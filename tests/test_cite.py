@@ -123,11 +123,31 @@ def test_an_answer_must_state_the_figure_or_time_its_question_asks_for() -> None
     q = "How long was Kestrel's recall expected to take?"
     sents = [AnswerSentence("Kestrel recalled 18,000 Arro 2 e-bikes [1].", (1,), False, role="answer")]
     res = check_answer(sents, [RECALL], q, asks="amount")
-    assert res.sentences[0].supported  # 18,000 is a figure; whether it is the right one is the model's part
+    assert not res.sentences[0].supported  # 18,000 bikes is a figure, but not how long anything took
+    res = check_answer(sents, [RECALL], "How much will the recall cost?", asks="amount")
+    assert res.sentences[0].supported  # "how much" names no unit: whether 18,000 is the right figure is the model's part
     sents = [AnswerSentence("Kestrel recalled Arro 2 e-bikes over overheating batteries [1].", (1,), False, role="answer")]
     res = check_answer(sents, [RECALL], q, asks="amount")
     assert not res.sentences[0].supported and "figure" in res.sentences[0].reason
     assert check_answer(sents, [RECALL], q).sentences[0].supported  # the same sentence passes as a reason
+
+
+def test_a_figure_must_be_of_the_kind_the_question_measures() -> None:
+    # how long -> a duration, not a point in time; how old -> an age; how many X -> a count of X
+    assert states("amount", "He was sentenced to six years in prison.", "How long did he get in prison?")
+    assert states("amount", "He was jailed for life.", "How long was he jailed for?")
+    assert not states("amount", "Three weeks later, he pleaded guilty.", "How long was he sentenced to?")
+    assert not states("amount", "The strike cost shops 30% of their trade.", "How long did the strike last?")
+    assert states("amount", "The chief executive, 54, took over in November.", "How old is the chief executive?")
+    assert not states("amount", "She manages 2,300 homes.", "How old is she?")
+    q = "How many Steam Decks did Valve sell in the first week?"
+    assert not states("count", "Valve will be selling three models.", q)  # three of something else
+    assert states("count", "Valve sold 40,000 Steam Decks in its first week.", q)
+    assert states("count", "Everton were handed a 10-point deduction.", "How many points did Everton lose?")
+    assert states("count", "About 1,900 drivers and mechanics walked out.", "How many people went on strike?")
+    assert not states("count", "The strike entered its third week.", "How many people went on strike?")
+    assert states("count", "Kestrel recalled 18,000.", "How many did Kestrel recall?")  # nothing named: any count
+    assert states("count", "He scored twice.", "How many times did he score?")
 
 
 def test_a_direct_answer_that_copies_a_passage_header_fails() -> None:
