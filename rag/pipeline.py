@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.cite import ASKED, SOFT_ASKS, check_answer
+from rag.cite import ASKED, SOFT_ASKS, check_answer, subject_terms
 from rag.compose import choose_support, compose, direct_text, fallback_direct, parse_direct, stating_passages, support_text
 from rag.embed import Embedder, load_embedder
 from rag.evidence import budget_for, causal_bonus, format_evidence, select_evidence
@@ -44,7 +44,7 @@ from rag.prompt import build_prompt, build_settle_prompt
 from rag.retrieve import Filters, RetrievalParams, Retriever, SearchResult
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, Evidence, Hit
-from rag.words import COMMON_CAPS, REFUSAL, is_refusal, refusal_text
+from rag.words import REFUSAL, is_refusal, refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -104,17 +104,6 @@ class StreamEvent:
     query: str = ""  # the standalone question actually searched (after follow-up rewriting)
     notes: tuple[str, ...] = ()
     form: str = ""
-
-
-def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:
-    """Terms of the names a question is about (capitalised words that are not sentence
-    openers, outside outlet mentions)."""
-    text = question
-    for a, b in sorted(outlet_spans, reverse=True):
-        text = text[:a] + " " + text[b:]
-    words = re.findall(r"\b[A-Z][\w'’.-]*", text)
-    names = [w.rstrip(".").replace("’s", "").replace("'s", "") for w in words if w not in COMMON_CAPS]
-    return list(dict.fromkeys(t for n in names for t in terms(n)))
 
 
 class Pipeline:

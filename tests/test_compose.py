@@ -197,3 +197,19 @@ def test_a_question_about_how_things_stand_is_settled_by_the_newest_bearing_pass
     assert choose_support(classify(now), now, FINE)[0].n == 2  # newest of those that bear on it; [3] does not
     then = "Did the privacy board fine Quillon?"
     assert choose_support(classify(then), then, FINE)[0].n == 1  # a past event: the best match settles it
+
+
+def test_a_reason_is_not_padded_with_passages_that_only_share_its_names() -> None:
+    q = "What new controls has the Glenmoor Housing Trust brought in?"
+    trust = [
+        ev(1, "The Glenmoor Housing Trust now requires two trustees to approve any payment over $50,000.", "The Ledger", "2023-11-20", "a", 0.9),
+        ev(2, "The former chief executive of the Glenmoor Housing Trust went on trial on Monday.", "Harbor Daily", "2023-09-18", "b", 0.8),
+        ev(3, "The Glenmoor Housing Trust manages about 2,300 homes.", "Harbor Daily", "2023-09-18", "c", 0.7),
+        ev(4, "Under the new controls, consultants at the Glenmoor Housing Trust must deliver written reports before they are paid.",
+           "Riverside Business Review", "2023-11-21", "d", 0.6),
+    ]  # fmt: skip
+    picked = [e.n for e in choose_support(classify(q), q, trust, cited=(1,))]
+    assert picked == [1, 4]  # the trial and the housing stock name the trust but say nothing of its controls
+    # a question that names only its subject asks about all of it: nothing is left out for that
+    q = "What has been happening at the Glenmoor Housing Trust?"
+    assert len(choose_support(classify(q), q, trust, cited=(1,))) == 3
