@@ -238,6 +238,8 @@ def _quantities(text: str) -> list[tuple[float, str, set[str]]]:
     out = []
     for m in _QTY.finditer(text):
         raw = m.group(1)
+        if re.search(r"\d\s?[-–]\s?$", text[: m.start()]) or re.match(r"\s?[-–]\s?\d", text[m.end(1) :]):
+            continue  # one side of a score or a range ("a 3-1 win", "10-12 weeks"), not a quantity of its own
         digits = raw.replace(",", "").replace("$", "")
         if _YEAR.match(digits) or re.search(r"(?:January|February|March|April|May|June|July|August|September|October|"
                                              r"November|December)\s*$", text[: m.start()]):

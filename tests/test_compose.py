@@ -72,6 +72,13 @@ def test_different_quantities_of_different_things_are_not_a_disagreement() -> No
     e = ev(4, "The union said 91% of members backed strike action.", "Northfield Courier", "2023-09-26", "v")
     assert disagreements([("Kestrel is recalling 18,000 Arro 2 bikes.", (1,))], [a, c], "How many Arro 2 bikes were recalled?") == []
     assert disagreements([("78% voted to accept the contract.", (3,))], [d, e], "How many union members accepted the contract?") == []
+    # two scores are two games, not one figure told two ways ("3-1 win" against "3-0 win")
+    f = ev(5, "Northfield Rovers opened their Premier Division season with a 3-1 win over Ashby Town at Millgate Park.",
+           "Pitchside", "2023-09-03", "u")
+    g = ev(6, "Northfield Rovers will go into the new year second in the Premier Division after a 3-0 win over Port Elling "
+              "at Millgate Park.", "Northfield Courier", "2023-12-27", "t")  # fmt: skip
+    direct = [("Northfield Rovers opened their Premier Division season with a 3-1 win at Millgate Park.", (5,))]
+    assert disagreements(direct, [f, g], "How did the Northfield Rovers' Premier Division season develop?") == []
 
 
 def test_resolve_days_reads_weekdays_against_the_publication_date() -> None:
