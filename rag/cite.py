@@ -183,6 +183,8 @@ _PEOPLE = frozenset(
     "adults patients victims voters drivers officers soldiers troops civilians players families households".split()
 )
 _AGENT_NOUN = re.compile(r"^[a-z]+(?:ers|ors|ists|ians|ants|ents)$")
+# a unit of measure right after a number makes it a size, a weight or a speed, not a count
+_MEASURE = re.compile(r"^(?:[KMGTP]B|[kc]m|mm|kg|mg|lbs?|oz|mph|kph|GHz|MHz|Hz|mAh|Wh|kWh|kW|inch(?:es)?|ft)$")
 _NOT_COUNTED = frozenset(
     "did do does has have had was were is are will would can could should may might been be of in the a an more".split()
 )
@@ -223,6 +225,8 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
         for w in m.groups() if m else ():
             if not w:
                 continue
+            if _MEASURE.match(w):
+                return False  # "1 TB OLED" is a size, not one OLED
             low = w.lower()
             if people and (low in _PEOPLE or _AGENT_NOUN.match(low)):
                 return True

@@ -142,6 +142,7 @@ def test_a_figure_must_be_of_the_kind_the_question_measures() -> None:
     assert not states("amount", "She manages 2,300 homes.", "How old is she?")
     q = "How many Steam Decks did Valve sell in the first week?"
     assert not states("count", "Valve will be selling three models.", q)  # three of something else
+    assert not states("count", "The $649 model has a 1 TB OLED screen.", "How many Steam Deck OLEDs did Valve sell?")  # a size
     assert states("count", "Valve sold 40,000 Steam Decks in its first week.", q)
     assert states("count", "Everton were handed a 10-point deduction.", "How many points did Everton lose?")
     assert states("count", "About 1,900 drivers and mechanics walked out.", "How many people went on strike?")
