@@ -149,8 +149,9 @@ def states(kind: str, text: str, question: str = "") -> bool:
         if kind == "count":  # a share is not a count ("how many went on strike?" is not "30%")
             bare = _PERCENT.sub(" ", bare)
         given = {norm_num(n) for n in NUMBER.findall(question)}
+        given_words = {w.lower() for w in _NUMBER_WORD.findall(question)}
         nums = {norm_num(n) for n in NUMBER.findall(bare)} - given - {""}
-        words = {w.lower() for w in _NUMBER_WORD.findall(bare)} - {w.lower() for w in _NUMBER_WORD.findall(question)}
+        words = {w.lower() for w in _NUMBER_WORD.findall(bare)} - given_words
         if re.match(r"\s*how\s+long\b", question, re.I) and re.search(r"\b(?:for|to|with|got|get|gets)\s+life\b", bare, re.I):
             return True  # "jailed for life"
         if not (nums or words):
@@ -158,7 +159,6 @@ def states(kind: str, text: str, question: str = "") -> bool:
         unit = _asked_unit(question)
         if unit is None:
             return True
-        given_words = {w.lower() for w in _NUMBER_WORD.findall(question)}
         for m in _AMOUNT.finditer(bare):
             if norm_num(m.group(0)) in given or m.group(0).lower() in given_words:
                 continue
@@ -271,7 +271,11 @@ def claim_terms(question: str) -> list[str]:
 def relevance(question: str, text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> float:
     """Share of the question's idf mass (uniform weights without ``idf``) that ``text`` holds,
     over the terms of what the question is about (``question_terms``)."""
-    q = question_terms(question)
+    return term_share(question_terms(question), text, idf)
+
+
+def term_share(q: list[str], text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> float:
+    """Share of the idf mass of the terms ``q`` that ``text`` holds (stem-prefix match); 1.0 for no terms."""
     if not q:
         return 1.0
     w = idf(q) if idf is not None else {x: 1.0 for x in q}

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from rag.chunk import split_sentences
-from rag.cite import MARKER, claim_terms, norm_num, overlap, relevance, stated_facts, states, stem_match, strip_markers
+from rag.cite import MARKER, claim_terms, norm_num, overlap, relevance, stated_facts, states, strip_markers, term_share
 from rag.evidence import long_date, resolve_days
 from rag.forms import QuestionForm
 from rag.lexical import terms
@@ -175,12 +175,9 @@ def choose_support(
         newest = max(bearing, key=lambda e: e.published_at or "")
         ranked = [newest] + [e for e in ranked if e is not newest]
     claim = claim_terms(question)
-    weight = (idf(claim) if idf is not None else {t: 1.0 for t in claim}) if claim else {}
-    mass = sum(weight.values()) or 1.0
 
     def bears(e: Evidence) -> bool:  # holds what is asked, not only the names it is asked about
-        pool = set(terms(e.model_text))
-        return not claim or sum(weight.get(t, 0.0) for t in claim if stem_match(t, pool)) / mass >= CLAIM_SHARE
+        return term_share(claim, e.model_text, idf) >= CLAIM_SHARE
 
     if kind in DATED or kind == "list":
         picked = _best_per_article(ranked)[: max(limit, MIN_STORY)]
