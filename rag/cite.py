@@ -156,6 +156,10 @@ def states(kind: str, text: str, question: str = "") -> bool:
             return True  # "jailed for life"
         if not (nums or words):
             return False
+        per = re.search(r"\b(?:per|each|every)\s+([a-z][\w-]*(?:\s+[a-z][\w-]*)?)", question, re.I)
+        if per and terms(per.group(1)):  # "how much per battery cell": only a figure given per cell
+            want = set(terms(per.group(1)))
+            return any(any(stem_match(t, want) for t in terms(u)) for _, u in rates(bare))
         unit = _asked_unit(question)
         if unit is None:
             return True
@@ -163,7 +167,8 @@ def states(kind: str, text: str, question: str = "") -> bool:
             if norm_num(m.group(0)) in given or m.group(0).lower() in given_words:
                 continue
             end = m.start() + len(m.group(0).rstrip(","))  # "54," in "Onyango, 54, takes over"
-            if unit(bare[: m.start()], bare[end:]):
+            lead = "$" if m.group(0).startswith("$") else ""  # the sign is part of the number's match
+            if unit(bare[: m.start()] + lead, bare[end:]):
                 return True
         return False
     return True
@@ -190,6 +195,22 @@ _NOT_COUNTED = frozenset(
 )
 
 
+# "how much was she paid", "what salary", "what was the fine": a sum of money, not "four counts";
+# a rise, a cut, an offer or a share may be a percentage
+_MONEY_ASKED = re.compile(
+    r"\b(?:salar(?:y|ies)|prices?|priced|costs?|costing|fines?|fined|fees?|paid|pay|pays|paying|spend|spent|spending|"
+    r"charged?|worth|valuation|valued|bail|compensation|damages|settle|settlement)\b",
+    re.I,
+)
+_NOT_MONEY = re.compile(r"\b(?:rise|raise|increase|cut|offer|percent|percentage|share|stake|per\s*cent)\b", re.I)
+_CURRENCY_BEFORE = re.compile(r"(?:[$€£¥]|\b(?:US|USD|EUR|GBP|A|C|HK|NZ|S)\$?\s?)$")
+_CURRENCY_AFTER = re.compile(
+    r"^\s*(?:(?:million|billion|thousand|trillion|m|bn|k|crore|lakh)\s+)?(?:dollars|euros?|pounds|sterling|yen|yuan|rupees|francs|cents|"
+    r"usd|eur|gbp)\b",
+    re.I,
+)
+
+
 def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
     """For a question that names what it measures, a test of a number in an answer (the text
     before and after it): "how long" wants a duration or length ("six years", not "three weeks
@@ -198,6 +219,8 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
     q = " ".join(question.split())
     m = re.search(r"\bhow\s+(long|old|far|many)\b(.*)", q, re.I)
     if m is None:
+        if _MONEY_ASKED.search(q) and not _NOT_MONEY.search(q):
+            return lambda before, after: bool(_CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after))
         return None
     kind = m.group(1).lower()
     if kind in ("long", "far"):
@@ -296,6 +319,24 @@ def _long_date(iso: str) -> str:
         return iso
 
 
+_RATE = re.compile(
+    r"(?<![\w.])(\$?\d[\d,]*(?:\.\d+)?%?)(?:\s+(?:million|billion|thousand|trillion|m|bn|k)\b)?(?:\s+[a-z]+){0,2}?"
+    r"\s+(per|each|every|an?)\s+([a-z][\w-]*(?:\s+[a-z][\w-]*)?)",
+)
+
+
+def rates(text: str) -> list[tuple[str, str]]:
+    """(number, what it is per) for each figure given as a rate in ``text``: "$3 per share",
+    "$31 million per battery cell", "$5 a month", "12 goals each season". After "a"/"an" only
+    a sum of money is a rate ("in 2023 a jury ..." is not)."""
+    out = []
+    for m in _RATE.finditer(text):
+        if (m.group(2) in ("a", "an") and not m.group(1).startswith("$")) or not terms(m.group(3)):
+            continue
+        out.append((norm_num(m.group(1)), m.group(3)))
+    return out
+
+
 def check_sentence(
     sentence: str,
     cited: Sequence[Evidence],
@@ -322,6 +363,10 @@ def check_sentence(
     for m in sorted(months):
         if m.lower() not in ev_low:  # the publication date is in ev_text written out
             return False, f"the date {m} is not in the cited passage"
+    given = rates(ev_text)
+    for n, unit in rates(body):  # "$31 million per battery cell" needs the passage's figure to be per cell too
+        if not any(m == n and any(stem_match(t, set(terms(u))) for t in terms(unit)) for m, u in given):
+            return False, f"the cited passage does not give {n} per {unit}"
     missing = [w for w in names if w.lower() not in ev_low and w.lower() not in q_low]
     if missing:
         return False, f"the name {missing[0]} is not in the cited passage"

@@ -360,10 +360,20 @@ def stating_passages(
     """Quotes of the passages that state what the question asks for (``asks``: an amount or a
     time), most relevant to the question first: candidates to stand in for a direct answer
     that did not state it ("When did the strike start?" -> the passage saying the workers
-    walked out on Monday [October 2, 2023])."""
+    walked out on Monday [October 2, 2023]). Like a supporting quote, it must hold at least
+    ``CLAIM_SHARE`` of what the question asks, not only the names it asks about."""
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
+    claim = claim_terms(question)
     ranked = sorted(
-        (e for e in evidence if e.n not in exclude and states(asks, quote(e), question)), key=lambda e: (-rel[e.n], e.n)
+        (
+            e
+            for e in evidence
+            if e.n not in exclude
+            and states(asks, quote(e), question)
+            # its figure must be of what is asked: "what salary" is not answered by "$3.2 million of the charity's money"
+            and (not claim or term_share(claim, e.model_text, idf) >= CLAIM_SHARE)
+        ),
+        key=lambda e: (-rel[e.n], e.n),
     )
     return [
         AnswerSentence(text=support_text(e, form.kind, question), cites=(e.n,), supported=False, role="support")

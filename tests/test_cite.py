@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.cite import check_answer, check_sentence, relevance, states
+from rag.cite import check_answer, check_sentence, rates, relevance, states
 from rag.types import AnswerSentence, Evidence
 
 
@@ -125,7 +125,9 @@ def test_an_answer_must_state_the_figure_or_time_its_question_asks_for() -> None
     res = check_answer(sents, [RECALL], q, asks="amount")
     assert not res.sentences[0].supported  # 18,000 bikes is a figure, but not how long anything took
     res = check_answer(sents, [RECALL], "How much will the recall cost?", asks="amount")
-    assert res.sentences[0].supported  # "how much" names no unit: whether 18,000 is the right figure is the model's part
+    assert not res.sentences[0].supported  # a cost is a sum of money, not a number of bikes
+    res = check_answer(sents, [RECALL], "How much did the recall grow?", asks="amount")
+    assert res.sentences[0].supported  # "how much" alone names no unit: whether 18,000 is right is the model's part
     sents = [AnswerSentence("Kestrel recalled Arro 2 e-bikes over overheating batteries [1].", (1,), False, role="answer")]
     res = check_answer(sents, [RECALL], q, asks="amount")
     assert not res.sentences[0].supported and "figure" in res.sentences[0].reason
@@ -169,3 +171,22 @@ def test_a_number_is_not_found_inside_a_date_or_a_longer_number() -> None:
     fine = ev(1, "The board fined the company $480 million.", "Harbor Daily", "2023-11-02")
     ok, why = check_sentence("The company was fined $48 million [1].", [fine], "How much was the company fined?")
     assert not ok and "48" in why
+
+
+def test_a_sum_of_money_and_a_rate_must_be_what_the_passage_gives() -> None:
+    # "what salary" / "how much was it fined" want money: a count of charges is not a salary
+    q = "What salary will Beatrice Onyango be paid?"
+    assert not states("amount", "A jury found Marcus Delane guilty on four counts of fraud [4].", q)
+    assert states("amount", "She will be paid $180,000 a year [2].", q)
+    assert states("amount", "She will earn 150,000 pounds [2].", q)
+    assert not states("amount", "Quillon was fined over a leak of 2.3 million records [3].", "How much was Quillon fined?")
+    assert states("amount", "Drivers get a 7% raise [1].", "How much of a pay rise did the drivers get?")  # a rise may be a share
+    # a figure given per something must be per the same thing in the passage
+    cost = ev(4, "Kestrel expects the recall to cost about $31 million, as it confirmed the batteries came from Tessaro Cells.")
+    q = "How much did Kestrel pay Tessaro Cells per battery cell?"
+    sents = [AnswerSentence("Kestrel paid Tessaro Cells about $31 million per battery cell [4].", (4,), False, role="answer")]
+    res = check_answer(sents, [cost], q, asks="amount")
+    assert not res.sentences[0].supported and "per battery cell" in res.sentences[0].reason
+    price = ev(4, "Tessaro Cells charged Kestrel $31 million a cell for the batteries, the filing shows.")
+    assert check_answer(sents, [price], q, asks="amount").sentences[0].supported  # "a cell" is "per battery cell"
+    assert rates("In 2023 a jury found him guilty") == []  # a year before "a" is not a rate

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.compose import attribute, choose_support, compose, disagreements, parse_direct, quote
+from rag.compose import attribute, choose_support, compose, disagreements, parse_direct, quote, stating_passages
 from rag.evidence import resolve_days
 from rag.forms import classify
 from rag.types import Evidence
@@ -220,3 +220,16 @@ def test_a_reason_is_not_padded_with_passages_that_only_share_its_names() -> Non
     # a question that names only its subject asks about all of it: nothing is left out for that
     q = "What has been happening at the Glenmoor Housing Trust?"
     assert len(choose_support(classify(q), q, trust, cited=(1,))) == 3
+
+
+def test_a_quote_stands_in_for_a_missing_figure_only_if_its_figure_is_of_what_was_asked() -> None:
+    trial = ev(1, "The former chief executive of the Glenmoor Housing Trust went on trial, accused of diverting $3.2 million "
+               "of the charity's money.", "Harbor Daily", "2023-09-18", "a")
+    pay = ev(2, "Onyango will be paid a salary of $180,000 a year, the Glenmoor Housing Trust said.", "The Ledger", "2023-11-20", "b")
+    q = "What salary will Beatrice Onyango be paid at the Glenmoor Housing Trust?"
+    assert [s.cites for s in stating_passages(classify(q), q, [trial], "amount")] == []  # money, but not her salary
+    assert [s.cites for s in stating_passages(classify(q), q, [trial, pay], "amount")] == [(2,)]
+    cost = ev(3, "Kestrel expects the recall to cost about $31 million, as it confirmed the faulty battery cells came from "
+              "Tessaro Cells.", "Riverside Business Review", "2023-11-16", "c")
+    q = "How much did Kestrel pay Tessaro Cells per battery cell?"
+    assert stating_passages(classify(q), q, [cost], "amount") == []  # a total is not a price per cell
