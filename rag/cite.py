@@ -27,7 +27,7 @@ from datetime import date
 from rag.evidence import long_date
 from rag.lexical import query_terms, terms
 from rag.types import AnswerSentence, Evidence
-from rag.words import COMMON_CAPS, FRAME_WORDS, MONTH_ABBR, MONTH_RE, MONTHS, WEEKDAY_NAMES
+from rag.words import COMMON_CAPS, FRAME_WORDS, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, WEEKDAY_NAMES
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
@@ -55,6 +55,12 @@ def markers(text: str) -> list[int]:
 
 def norm_num(s: str) -> str:
     return s.replace(",", "").replace("$", "").rstrip("%").rstrip(".")
+
+
+def without_name_numbers(text: str) -> str:
+    """``text`` with the numbers that are part of a name dropped ("Arro 2", "Steam Deck 2",
+    "Series 9"), dates kept ("October 2")."""
+    return _MODEL_NUMBER.sub(lambda m: m.group(0) if m.group(1) in _CALENDAR else m.group(1), text)
 
 
 def stated_facts(sentence: str) -> tuple[set[str], list[str], set[str]]:
@@ -104,8 +110,9 @@ _DATE_DIGITS = re.compile(
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\b|(?<![$\d.,])\b(?:19|20)\d\d\b(?![\d,.]\d)",
 )
 # a small number right after a capitalised word is part of a name ("Arro 2", "Steam Deck 2", "Windows 11")
+_CALENDAR = frozenset(MONTH_NAMES) | frozenset(MONTH_ABBR.split("|")) | frozenset(WEEKDAY_NAMES)
 _MODEL_NUMBER = re.compile(
-    r"\b([A-Z][\w-]*)\s+\d{1,2}\b(?![\d,.%]|\s*(?:million|billion|thousand|percent|per\s?cent|years?|months?|weeks?|"
+    r"\b([A-Z][\w-]*)\s+\d{1,2}\b(?![\d,%]|\.\d|\s*(?:million|billion|thousand|percent|per\s?cent|years?|months?|weeks?|"
     r"days?|hours?|points?|goals?|votes?|people|times)\b)"
 )
 _PRONOUN_LED = re.compile(r"\W*(?:he|she|they|it|his|her|their|its|him|them)\b", re.I)
@@ -353,12 +360,15 @@ def check_sentence(
         return False, "cites no passage"
     ev_text = _cited_text(cited)
     ev_low = ev_text.lower()
-    ev_nums = {norm_num(n) for n in NUMBER.findall(ev_text)}
+    ev_figures = without_name_numbers(ev_text)  # "Arro 2" is a name: it does not support "from 14 to 2"
+    ev_nums = {norm_num(n) for n in NUMBER.findall(ev_figures)}
+    ev_fig_low = ev_figures.lower().replace(",", "")
     q_low = question.lower()
-    nums, names, months = stated_facts(body)
+    nums = stated_facts(without_name_numbers(body))[0]
+    _, names, months = stated_facts(body)
     q_nums = {norm_num(n) for n in NUMBER.findall(question)}
     for n in sorted(nums - q_nums):  # a figure the question itself gives is the asker's premise
-        if n not in ev_nums and not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", ev_low.replace(",", "")):
+        if n not in ev_nums and not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", ev_fig_low):
             return False, f"the number {n} is not in the cited passage"
     for m in sorted(months):
         if m.lower() not in ev_low:  # the publication date is in ev_text written out

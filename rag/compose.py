@@ -360,8 +360,8 @@ def stating_passages(
     """Quotes of the passages that state what the question asks for (``asks``: an amount or a
     time), most relevant to the question first: candidates to stand in for a direct answer
     that did not state it ("When did the strike start?" -> the passage saying the workers
-    walked out on Monday [October 2, 2023]). Like a supporting quote, it must hold at least
-    ``CLAIM_SHARE`` of what the question asks, not only the names it asks about."""
+    walked out on Monday [October 2, 2023]). For a figure, like a supporting quote, it must hold
+    at least ``CLAIM_SHARE`` of what the question asks, not only the names it asks about."""
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
     claim = claim_terms(question)
     ranked = sorted(
@@ -370,8 +370,9 @@ def stating_passages(
             for e in evidence
             if e.n not in exclude
             and states(asks, quote(e), question)
-            # its figure must be of what is asked: "what salary" is not answered by "$3.2 million of the charity's money"
-            and (not claim or term_share(claim, e.model_text, idf) >= CLAIM_SHARE)
+            # its figure must be of what is asked: "what salary" is not answered by "$3.2 million of the charity's
+            # money" (a name or a time is judged by the question's names: "appointed Onyango" answers "who replaced")
+            and (asks not in ("amount", "count") or not claim or term_share(claim, e.model_text, idf) >= CLAIM_SHARE)
         ),
         key=lambda e: (-rel[e.n], e.n),
     )

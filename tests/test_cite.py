@@ -190,3 +190,13 @@ def test_a_sum_of_money_and_a_rate_must_be_what_the_passage_gives() -> None:
     price = ev(4, "Tessaro Cells charged Kestrel $31 million a cell for the batteries, the filing shows.")
     assert check_answer(sents, [price], q, asks="amount").sentences[0].supported  # "a cell" is "per battery cell"
     assert rates("In 2023 a jury found him guilty") == []  # a year before "a" is not a rate
+
+
+def test_a_number_inside_a_name_does_not_support_a_figure() -> None:
+    # "Arro 2" in the passage is a name: "increased from 14 to 2" is not in it
+    reports = ev(5, "Kestrel has received at least 14 reports of Arro 2 batteries overheating, the company said.")
+    q = "How did the number of overheating reports change?"
+    ok, why = check_sentence("The number of overheating reports increased from 14 to 2 [5].", [reports], q)
+    assert not ok and "number 2" in why
+    assert check_sentence("Kestrel had at least 14 reports of Arro 2 batteries overheating [5].", [reports], q)[0]
+    assert check_sentence("Kestrel had 14 reports by October 2 [6].", [ev(6, "By October 2, Kestrel had 14 reports.")], q)[0]
