@@ -57,6 +57,11 @@ def norm_num(s: str) -> str:
     return s.replace(",", "").replace("$", "").rstrip("%").rstrip(".")
 
 
+_ORDINAL = re.compile(
+    r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|\d+(?:st|nd|rd|th))\b", re.I
+)
+
+
 def without_name_numbers(text: str) -> str:
     """``text`` with the numbers that are part of a name dropped ("Arro 2", "Steam Deck 2",
     "Series 9"), dates kept ("October 2")."""
@@ -373,6 +378,9 @@ def check_sentence(
     for m in sorted(months):
         if m.lower() not in ev_low:  # the publication date is in ev_text written out
             return False, f"the date {m} is not in the cited passage"
+    for o in sorted({w.lower() for w in _ORDINAL.findall(body)}):  # "second in the table" is a figure too
+        if not re.search(rf"\b{o}\b", ev_low) and not re.search(rf"\b{o}\b", q_low):
+            return False, f"'{o}' is not in the cited passage"
     given = rates(ev_text)
     for n, unit in rates(body):  # "$31 million per battery cell" needs the passage's figure to be per cell too
         if not any(m == n and any(stem_match(t, set(terms(u))) for t in terms(unit)) for m, u in given):

@@ -201,3 +201,12 @@ def test_a_number_inside_a_name_does_not_support_a_figure() -> None:
     assert check_sentence("Kestrel had at least 14 reports of Arro 2 batteries overheating [5].", [reports], q)[0]
     dated = ev(6, "By October 2, Kestrel had 14 overheating reports.")
     assert check_sentence("Kestrel had 14 overheating reports by October 2 [6].", [dated], q)[0]  # a date is no name
+
+
+def test_an_ordinal_is_a_figure_the_passage_must_give() -> None:
+    crowd = ev(7, "The attendance of 31,400 was the largest since the stadium was rebuilt, and the club sold out its home tickets.")
+    q = "How did Rovers get on this week?"
+    ok, why = check_sentence("Rovers ended the year in second place after a 31,400 attendance [7].", [crowd], q)
+    assert not ok and "second" in why
+    table = ev(8, "Rovers will go into the new year second in the Premier Division after a 3-0 win, watched by 31,400.")
+    assert check_sentence("Rovers go into the new year second in the Premier Division [8].", [table], q)[0]
