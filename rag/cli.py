@@ -335,7 +335,8 @@ def _print_answer(ans: Any, as_json: bool) -> None:
     typer.echo("")
     for c in ans.citations:
         mark = "" if c.supported else " (unsupported)"
-        typer.echo(f'  [{c.n}] {c.source}, {c.published_at}: {c.title}{mark}\n      "{" ".join(c.quote.split())[:200]}"')
+        meta = ", ".join(x for x in (c.source, c.published_at) if x) or "unknown outlet"
+        typer.echo(f'  [{c.n}] {meta}: {c.title}{mark}\n      "{" ".join(c.quote.split())[:200]}"')
     t = ans.timings
     typer.echo(
         f"  ({ans.model or 'no model'}; first token {t.get('first_token_s', 0):.1f}s, total {t.get('total_s', 0):.1f}s)", err=True

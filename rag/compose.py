@@ -181,6 +181,9 @@ def choose_support(
 
     if kind in DATED or kind == "list":
         picked = _best_per_article(ranked)[: max(limit, MIN_STORY)]
+        if kind in ("summary", "timeline") and len(picked) < MIN_STORY:
+            # a story told by one or two articles: their next best sentences tell the rest of it
+            picked += [e for e in ranked if e not in picked][: MIN_STORY - len(picked)]
         picked = [e for i, e in enumerate(picked) if i < MIN_STORY or rel[e.n] >= 0.2 or e.n in cited]
         if kind == "list":  # the items of a list are things of the kind asked for
             picked = [e for i, e in enumerate(picked) if i == 0 or e.n in cited or bears(e)]

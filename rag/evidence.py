@@ -33,6 +33,7 @@ from rag.types import Evidence, Hit
 from rag.words import COMMON_CAPS, WEEKDAY_NAMES
 
 MIN_SENTENCE_CHARS = 25
+MIN_STORY_SENTENCES = 4  # a summary or a timeline reads at least this many sentences when there are any
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,10 @@ def select_evidence(
     take(floor * top if floor > 0 and top > 0 else -np.inf, per_article)
     if spill > 0 and top > 0:
         take(spill * top, per_article * 2)
+    if by_date and len(chosen) < MIN_STORY_SENTENCES:
+        # "Can you summarize the article?" names nothing a sentence can match: a story is still told
+        # by its passages, in retrieval order and, within a chunk, from its first sentence
+        take(-np.inf, per_article * 2)
     article_rank = {aid: i for i, aid in enumerate(order)}
     if by_date:  # a story told in order: oldest article first
         chosen.sort(key=lambda x: (x[1].hit.published_at or "9999", article_rank[x[1].hit.article_id], x[1].start))

@@ -233,3 +233,19 @@ def test_a_quote_stands_in_for_a_missing_figure_only_if_its_figure_is_of_what_wa
               "Tessaro Cells.", "Riverside Business Review", "2023-11-16", "c")
     q = "How much did Kestrel pay Tessaro Cells per battery cell?"
     assert stating_passages(classify(q), q, [cost], "amount") == []  # a total is not a price per cell
+
+
+def test_a_summary_of_one_article_reads_and_quotes_several_of_its_sentences() -> None:
+    text = (
+        "US officials have warned North Korea against striking an arms deal with Russia. "
+        "The national security adviser said Pyongyang would pay a price for supplying weapons. "
+        "North Korea is already under United Nations sanctions over its weapons programme. "
+        "Officials are also worried about the technology North Korea wants in return. "
+        "The deal would reportedly include rockets and artillery shells."
+    )
+    q = "Can you summarize the article?"  # names nothing a sentence can match
+    read = _read(q, text, budget=200, floor=0.15, by_date=True, per_article=2)
+    assert len(read) >= 4 and read[0].startswith("US officials")  # the story from its first sentence
+    evidence = [ev(i, t, "Wire", "2023-11-14", "a") for i, t in enumerate(read, 1)]
+    quoted = choose_support(classify(q), q, evidence)
+    assert len(quoted) >= 3 and len({e.n for e in quoted}) == len(quoted)  # several sentences, not one
