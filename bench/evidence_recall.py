@@ -40,9 +40,12 @@ def main() -> None:
     ap.add_argument("--per-article", type=int, default=0, help="raise every form's sentences-per-article cap to this")
     ap.add_argument("--floor", type=float, default=None, help="override EVIDENCE_FLOOR")
     ap.add_argument("--spill", type=float, default=None, help="override EVIDENCE_SPILL")
+    ap.add_argument("--stating", type=float, default=None, help="override STATING_BONUS")
     a = ap.parse_args()
     from rag import pipeline
 
+    if a.stating is not None:
+        pipeline.STATING_BONUS = a.stating
     if a.floor is not None:
         pipeline.EVIDENCE_FLOOR = a.floor
     if a.spill is not None:

@@ -27,7 +27,7 @@ from datetime import date
 from rag.evidence import long_date
 from rag.lexical import query_terms, terms
 from rag.types import AnswerSentence, Evidence
-from rag.words import COMMON_CAPS, FRAME_WORDS, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, WEEKDAY_NAMES
+from rag.words import COMMON_CAPS, FRAME_WORDS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, WEEKDAY_NAMES
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
@@ -300,6 +300,7 @@ def claim_terms(question: str) -> list[str]:
     new, control, brought). A passage that holds only the names is about the subject, not
     about what was asked."""
     names = set(subject_terms(question))
+    question = re.sub(r"\b(?:end|ends|ended|ending)\s+up\b", " ", question, flags=re.I)  # "did it end up paying": framing
     return [t for t in question_terms(question) if t not in names]
 
 
@@ -315,8 +316,8 @@ def term_share(q: list[str], text: str, idf: Callable[[list[str]], dict[str, flo
         return 1.0
     w = idf(q) if idf is not None else {x: 1.0 for x in q}
     total = sum(w.get(x, 0.0) for x in q) or 1.0
-    pool = set(terms(text))
-    return sum(w.get(x, 0.0) for x in q if stem_match(x, pool)) / total
+    pool = {IRREGULAR.get(t, t) for t in terms(text)}  # "paid" holds "pay"
+    return sum(w.get(x, 0.0) for x in q if stem_match(IRREGULAR.get(x, x), pool)) / total
 
 
 def _cited_text(cited: Sequence[Evidence]) -> str:
@@ -347,6 +348,20 @@ def rates(text: str) -> list[tuple[str, str]]:
             continue
         out.append((norm_num(m.group(1)), m.group(3)))
     return out
+
+
+_UNIT_WORDS = {"bn": "billion", "m": "million", "tn": "trillion", "k": "thousand", "mln": "million"}
+_UNIT_AFTER_DIGIT = re.compile(r"(?<=\d)\s?(bn|tn|mln|m|k)\b")
+
+
+def _spelled_units(term: str) -> str:
+    """A figure's unit spelled out, so "$69 billion" matches a passage's "$69bn"."""
+    return _UNIT_WORDS.get(term, term)
+
+
+def _spell_figures(text: str) -> str:
+    """``text`` with "$69bn" written "$69 billion"."""
+    return _UNIT_AFTER_DIGIT.sub(lambda m: " " + _UNIT_WORDS[m.group(1)], text)
 
 
 def check_sentence(
@@ -392,11 +407,11 @@ def check_sentence(
     # long question around its answer ("Apple is known for its stance on privacy and ...") is
     # judged on the answer, the question's words being the asker's premises
     q_terms = set(terms(question))
-    own = set(terms(body))
+    own = set(terms(_spell_figures(body)))
     added = {t for t in own if not stem_match(t, q_terms)} if q_terms else own
     if own and not added:
         return False, "it only restates the question"
-    ov = _share(added, set(terms(ev_text)))
+    ov = _share({_spelled_units(t) for t in added}, set(terms(_spell_figures(ev_text))))
     if ov < min_overlap:
         return False, f"too different from the cited passage (word overlap {ov:.2f})"
     if question:

@@ -335,14 +335,23 @@ def compose(
     return sentences
 
 
-def fallback_direct(sentences: Sequence[AnswerSentence], asks: str = "", question: str = "") -> list[AnswerSentence]:
+def fallback_direct(
+    sentences: Sequence[AnswerSentence],
+    asks: str = "",
+    question: str = "",
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+) -> list[AnswerSentence]:
     """When no direct answer survived the check: the best supported supporting sentence
     becomes the direct answer (a quote; never a substituted name). For a question that asks
     for an amount or a time (``asks``) only a quote that states one can stand in; with none,
-    nothing does (the answer is then a refusal)."""
+    nothing does (the answer is then a refusal); for an amount or a count the quote must also
+    hold ``CLAIM_SHARE`` of what the question asks, as in ``stating_passages``."""
     sup = [s for s in sentences if s.supported and s.role == "support"]
     if asks:
         sup = [s for s in sup if states(asks, _quoted(s.text), question)]
+        claim = claim_terms(question) if asks in ("amount", "count") else []
+        # a figure of what is asked ("how much did it pay its chief executive?" is not "$48 million" of a fine)
+        sup = [s for s in sup if term_share(claim, _quoted(s.text), idf) >= CLAIM_SHARE]
         if not sup:
             return []
     if not sup:

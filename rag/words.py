@@ -70,3 +70,16 @@ FRAME_WORDS = frozenset(
     "just really actually exactly week today yesterday tonight any most give list compare comparison sum recap "
     "rundown brief briefly short".split()
 )
+
+# past forms the Snowball stemmer does not bring to their verb ("paid" is not "pay"), for matching
+# what a question asks against what a passage says
+IRREGULAR = {
+    "paid": "pay", "bought": "buy", "sold": "sell", "won": "win", "lost": "lose", "spent": "spend",
+    "made": "make", "took": "take", "taken": "take", "gave": "give", "given": "give", "left": "leav",
+    "held": "hold", "met": "meet", "kept": "keep", "brought": "bring", "told": "tell", "said": "say",
+    "found": "find", "began": "begin", "begun": "begin", "ran": "run", "rose": "rise", "risen": "rise",
+    "fell": "fall", "fallen": "fall", "struck": "strike", "hit": "hit", "cut": "cut", "sent": "send",
+    "went": "go", "gone": "go", "came": "come", "chose": "choos", "chosen": "choos", "wrote": "write",
+    "written": "write", "led": "lead", "built": "build", "drew": "draw", "drawn": "draw", "fought": "fight",
+    "caught": "catch", "sought": "seek", "thought": "think", "became": "becom", "grew": "grow", "grown": "grow",
+}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.cite import check_answer, check_sentence, rates, relevance, states
+from rag.cite import check_answer, check_sentence, claim_terms, rates, relevance, states, term_share
 from rag.types import AnswerSentence, Evidence
 
 
@@ -210,3 +210,12 @@ def test_an_ordinal_is_a_figure_the_passage_must_give() -> None:
     assert not ok and "second" in why
     table = ev(8, "Rovers will go into the new year second in the Premier Division after a 3-0 win, watched by 31,400.")
     assert check_sentence("Rovers go into the new year second in the Premier Division [8].", [table], q)[0]
+
+
+def test_a_figure_spelled_out_matches_its_abbreviation_and_a_past_form_its_verb() -> None:
+    deal = ev(9, "Microsoft has sealed its long-awaited deal for Activision Blizzard, and it's paid $69bn (£56bn) for the privilege.")
+    q = "How much did Microsoft end up paying for Activision Blizzard?"
+    assert check_sentence("Microsoft paid $69 billion (£56 billion) for Activision Blizzard [9].", [deal], q)[0]
+    assert not check_sentence("Microsoft paid $96 billion for Activision Blizzard [9].", [deal], q)[0]
+    assert claim_terms(q) == ["pay"]  # "end up" frames the question
+    assert term_share(claim_terms(q), deal.text) == 1.0  # "paid" is "pay"

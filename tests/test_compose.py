@@ -249,3 +249,22 @@ def test_a_summary_of_one_article_reads_and_quotes_several_of_its_sentences() ->
     evidence = [ev(i, t, "Wire", "2023-11-14", "a") for i, t in enumerate(read, 1)]
     quoted = choose_support(classify(q), q, evidence)
     assert len(quoted) >= 3 and len({e.n for e in quoted}) == len(quoted)  # several sentences, not one
+
+
+def test_a_how_many_question_reads_the_sentence_that_states_the_count() -> None:
+    from rag.pipeline import stating_bonus
+
+    q = "How many people went on strike in Northfield?"
+    bonus = stating_bonus(q, classify(q))
+    assert bonus is not None
+    assert bonus("Northfield woke up to empty stops as about 1,900 transit workers began a strike.") > 0
+    assert bonus("Only 30% of services in Northfield ran during the strike.") == 0  # a share is not a count
+    assert stating_bonus("Why did the strike start?", classify("Why did the strike start?")) is None
+    text = (
+        "The Northfield strike closed schools and shops across the city centre. "
+        "People in Northfield said the strike made the commute to work much longer. "
+        "Some 1,900 transit workers walked out on Monday. "
+        "Northfield shops said the strike cut trade by a third."
+    )
+    assert not any("1,900" in t for t in _read(q, text, budget=40, floor=0.15))
+    assert any("1,900" in t for t in _read(q, text, budget=40, floor=0.15, bonus=bonus))
