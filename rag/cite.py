@@ -354,13 +354,8 @@ _UNIT_WORDS = {"bn": "billion", "m": "million", "tn": "trillion", "k": "thousand
 _UNIT_AFTER_DIGIT = re.compile(r"(?<=\d)\s?(bn|tn|mln|m|k)\b")
 
 
-def _spelled_units(term: str) -> str:
-    """A figure's unit spelled out, so "$69 billion" matches a passage's "$69bn"."""
-    return _UNIT_WORDS.get(term, term)
-
-
 def _spell_figures(text: str) -> str:
-    """``text`` with "$69bn" written "$69 billion"."""
+    """``text`` with "$69bn" written "$69 billion", so a figure spelled out matches its abbreviation."""
     return _UNIT_AFTER_DIGIT.sub(lambda m: " " + _UNIT_WORDS[m.group(1)], text)
 
 
@@ -411,7 +406,7 @@ def check_sentence(
     added = {t for t in own if not stem_match(t, q_terms)} if q_terms else own
     if own and not added:
         return False, "it only restates the question"
-    ov = _share({_spelled_units(t) for t in added}, set(terms(_spell_figures(ev_text))))
+    ov = _share(added, set(terms(_spell_figures(ev_text))))
     if ov < min_overlap:
         return False, f"too different from the cited passage (word overlap {ov:.2f})"
     if question:

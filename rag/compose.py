@@ -335,6 +335,15 @@ def compose(
     return sentences
 
 
+def figure_of_claim(asks: str, question: str, text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> bool:
+    """May ``text``'s figure stand for the amount or count a question asks for? It must hold
+    ``CLAIM_SHARE`` of what the question asks, not only its names: "What salary will Onyango be
+    paid?" is not answered by "$3.2 million of the charity's money", nor "How much did Quillon pay
+    its chief executive?" by its $48 million fine. A name or a time is judged by the question's
+    names ("appointed Onyango" answers "Who replaced Delane?"), so other asks always pass."""
+    return asks not in ("amount", "count") or term_share(claim_terms(question), text, idf) >= CLAIM_SHARE
+
+
 def fallback_direct(
     sentences: Sequence[AnswerSentence],
     asks: str = "",
@@ -348,10 +357,7 @@ def fallback_direct(
     hold ``CLAIM_SHARE`` of what the question asks, as in ``stating_passages``."""
     sup = [s for s in sentences if s.supported and s.role == "support"]
     if asks:
-        sup = [s for s in sup if states(asks, _quoted(s.text), question)]
-        claim = claim_terms(question) if asks in ("amount", "count") else []
-        # a figure of what is asked ("how much did it pay its chief executive?" is not "$48 million" of a fine)
-        sup = [s for s in sup if term_share(claim, _quoted(s.text), idf) >= CLAIM_SHARE]
+        sup = [s for s in sup if states(asks, _quoted(s.text), question) and figure_of_claim(asks, question, _quoted(s.text), idf)]
         if not sup:
             return []
     if not sup:
@@ -375,16 +381,11 @@ def stating_passages(
     walked out on Monday [October 2, 2023]). For a figure, like a supporting quote, it must hold
     at least ``CLAIM_SHARE`` of what the question asks, not only the names it asks about."""
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
-    claim = claim_terms(question)
     ranked = sorted(
         (
             e
             for e in evidence
-            if e.n not in exclude
-            and states(asks, quote(e), question)
-            # its figure must be of what is asked: "what salary" is not answered by "$3.2 million of the charity's
-            # money" (a name or a time is judged by the question's names: "appointed Onyango" answers "who replaced")
-            and (asks not in ("amount", "count") or not claim or term_share(claim, e.model_text, idf) >= CLAIM_SHARE)
+            if e.n not in exclude and states(asks, quote(e), question) and figure_of_claim(asks, question, e.model_text, idf)
         ),
         key=lambda e: (-rel[e.n], e.n),
     )
