@@ -204,6 +204,8 @@ def test_a_question_about_how_things_stand_is_settled_by_the_newest_bearing_pass
     assert choose_support(classify(now), now, FINE)[0].n == 2  # newest of those that bear on it; [3] does not
     then = "Did the privacy board fine Quillon?"
     assert choose_support(classify(then), then, FINE)[0].n == 1  # a past event: the best match settles it
+    outcome = "Did the privacy board fine against Quillon end up standing?"
+    assert choose_support(classify(outcome), outcome, FINE)[0].n == 2  # how it turned out: the newest says
 
 
 def test_a_reason_is_not_padded_with_passages_that_only_share_its_names() -> None:
@@ -268,3 +270,21 @@ def test_a_how_many_question_reads_the_sentence_that_states_the_count() -> None:
     )
     assert not any("1,900" in t for t in _read(q, text, budget=40, floor=0.15))
     assert any("1,900" in t for t in _read(q, text, budget=40, floor=0.15, bonus=bonus))
+
+
+def test_a_name_number_or_a_bare_percentage_is_not_a_disagreement() -> None:
+    # "Arro 2" is a name: its 2 is no count of bikes to set against "18,000"
+    a = ev(1, "Kestrel is recalling all 18,000 Arro 2 folding e-bikes sold since October.", "The Ledger", "2023-11-08", "x")
+    b = ev(2, "Kestrel expects the recall of its Arro 2 e-bike to cost about $31 million.", "Review", "2023-11-16", "y")
+    direct = [("The Arro 2 e-bike recall affected 18,000 bikes sold by Kestrel.", (1,))]
+    assert disagreements(direct, [a, b], "Summarize the Arro 2 recall") == []
+    # a raise asked for and an offer made are two figures, though both are "% over two years"
+    c = ev(3, "The union is asking for a 9% raise over two years.", "Courier", "2023-09-26", "z")
+    d = ev(4, "Transit has raised its pay offer to striking workers to 5.5% over two years.", "Harbor", "2023-10-11", "w")
+    direct = [("The final deal is 5.5% over two years, against the 9% raise first asked for.", (4,))]
+    assert disagreements(direct, [c, d], "How does the final pay deal compare with what the union asked for?") == []
+    # a comma after a figure ends it: "$399, while the OLED model" does not count OLED models
+    f = ev(5, "Valve says the line-up will be: 256GB Steam Deck LCD ($399) 512GB Steam Deck OLED ($549).", "Engadget", "2023-11-09", "u")
+    g = ev(6, "It will sell the 256GB LCD model at $400, while the 512GB OLED model will cost $550.", "Engadget", "2023-11-09", "t")
+    direct = [("The first Steam Deck costs $399, while the OLED model costs $549.", (5,))]
+    assert disagreements(direct, [f, g], "Compare what the first Steam Deck and the OLED model cost") == []
