@@ -35,7 +35,7 @@ from typing import Any
 from rag.cite import ASKED, SOFT_ASKS, check_answer, states, subject_terms
 from rag.compose import choose_support, compose, direct_text, fallback_direct, parse_direct, stating_passages, support_text
 from rag.embed import Embedder, load_embedder
-from rag.evidence import budget_for, causal_bonus, format_evidence, select_evidence
+from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, select_evidence
 from rag.followup import Turn, rewrite
 from rag.forms import QuestionForm, asks_for, classify
 from rag.index import Index, open_index
@@ -77,6 +77,15 @@ EVIDENCE_SPILL = 0.35
 # evidence recall on the tune splits unchanged, MultiHop natural 0.75, sample 0.75)
 STATING_BONUS = 0.15
 _YEAR = re.compile(r"(?<![\w$.,])((?:19|20)\d\d)(?![\w,.]\d)")
+
+
+def _span(start: date, end: date) -> str:
+    """'December 21 to 28, 2023', or one day's date."""
+    if start == end:
+        return long_date(start)
+    if start.year == end.year:
+        return f"{start.strftime('%B')} {start.day} to {long_date(end) if start.month != end.month else f'{end.day}, {end.year}'}"
+    return f"{long_date(start)} to {long_date(end)}"
 
 
 def stating_bonus(query: str, form: QuestionForm) -> Any:
@@ -279,6 +288,17 @@ class Pipeline:
             if hits and not any(h.published_at.startswith(year) or year in h.text or year in h.title for h in hits):
                 yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
                 yield refuse(f"the question is about {year}, but no article found is from {year} or mentions it")
+                return
+        # "this week", "last month", "yesterday": read against the collection's date (``as_of``); when
+        # no article found is from then, an answer from older articles would pass off old news as new
+        for rng in parsed.dates:
+            if rng.kind == "relative" and hits and not any(rng.contains(h.published_at) for h in hits):
+                newest = max((h.published_at for h in hits), default="")
+                yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
+                yield refuse(
+                    f"the question asks about {rng.text.lower()} ({_span(rng.start, rng.end)}), but no article found is "
+                    f"from then" + (f"; the newest is from {long_date(date.fromisoformat(newest[:10]))}" if newest else "")
+                )  # fmt: skip
                 return
         if not hits:
             yield StreamEvent("retrieval", query=standalone, notes=tuple(notes), form=form.kind)

@@ -189,6 +189,7 @@ class OutletMatcher:
             g = next(i for i in range(1, len(m.groups()) + 1) if m.group(i))
             found.append((m.group(g), m.start(g), m.end(g)))
         for name, a, b in found:
+            name = re.sub(r"(?:['’]s|(?<=s)['’])$", "", name)  # "Did Bloomberg's coverage say ...": the outlet is Bloomberg
             if any(a < e and s < b for s, e in spans) or name in _NOT_OUTLET:
                 continue
             if name not in out:

@@ -219,3 +219,34 @@ def test_a_figure_spelled_out_matches_its_abbreviation_and_a_past_form_its_verb(
     assert not check_sentence("Microsoft paid $96 billion for Activision Blizzard [9].", [deal], q)[0]
     assert claim_terms(q) == ["pay"]  # "end up" frames the question
     assert term_share(claim_terms(q), deal.text) == 1.0  # "paid" is "pay"
+
+
+def test_a_figure_borrowed_from_another_passage_for_another_thing_fails() -> None:
+    boxing = ev(1, "Rovers go into the new year second after a 3-0 win on Boxing Day in front of a record crowd at Millgate Park.",
+                "Northfield Courier", "2023-12-27", title="Rovers end 2023 in second place")  # fmt: skip
+    opening = ev(5, "The attendance of 24,800 was the highest for an opening game at Millgate Park in a decade.",
+                 "Northfield Courier", "2023-09-30", title="Rovers top the table")  # fmt: skip
+    q = "compare the crowd at millgate park on opening day with the boxing day game"
+    borrowed = "The opening day crowd was 24,800, while the Boxing Day game had a record crowd of 24,800. [1] [5]"
+    ok, why = check_sentence(borrowed, [boxing, opening], q)
+    assert not ok and "24800" in why
+    # each figure with what its own passage says about it passes
+    fair = "The opening game drew an attendance of 24,800, the highest in a decade, while Boxing Day drew a record crowd. [5] [1]"
+    assert check_sentence(fair, [boxing, opening], q) == (True, "")
+
+
+def test_an_answer_whose_second_clause_fails_keeps_its_supported_first_clause() -> None:
+    boxing = ev(1, "Rovers go into the new year second after a 3-0 win on Boxing Day in front of a record crowd at Millgate Park.",
+                "Northfield Courier", "2023-12-27", title="Rovers end 2023 in second place")  # fmt: skip
+    opening = ev(5, "The attendance of 24,800 was the highest for an opening game at Millgate Park in a decade.",
+                 "Northfield Courier", "2023-09-30", title="Rovers top the table")  # fmt: skip
+    q = "compare the crowd at millgate park on opening day with the boxing day game"
+    lead = AnswerSentence(
+        "The attendance at Millgate Park on opening day was 24,800, while the Boxing Day game had a record crowd of 24,800. [1] [5]",
+        (1, 5), False, role="answer",
+    )  # fmt: skip
+    (got,) = check_answer([lead], [boxing, opening], q).sentences
+    assert got.supported and got.text == "The attendance at Millgate Park on opening day was 24,800. [5]" and got.cites == (5,)
+    # a first clause the passages do not support is not kept either
+    bad = AnswerSentence("The Boxing Day crowd was 24,800, while opening day drew a record. [1] [5]", (1, 5), False, role="answer")
+    assert not check_answer([bad], [boxing, opening], q).sentences[0].supported

@@ -269,6 +269,17 @@ def test_a_year_no_article_found_is_from_or_mentions_is_refused_before_the_model
     assert not pipe.answer("How many Arro 2 bikes did Kestrel recall in 2023?").refused
 
 
+def test_this_week_with_no_article_from_this_week_is_refused_not_answered_from_old_news(hash_index: Path) -> None:
+    # the sample corpus ends on December 27, 2023; its newest Kestrel article is from December 11
+    pipe, gen = make(hash_index, "Kestrel has taken 12,000 preorders for the Arro 2.", as_of="2023-12-28")
+    ans = pipe.answer("What did Kestrel say this week about Arro 2 orders?")
+    assert ans.refused and "this week (December 21 to 28, 2023)" in ans.reason and "December 11, 2023" in ans.reason
+    assert ans.hits and gen.prompts == []  # the sources found are still shown; the model never ran
+    # a week the articles are from is answered
+    pipe, _ = make(hash_index, "Kestrel has taken 12,000 preorders for the Arro 2.", as_of="2023-12-12")
+    assert not pipe.answer("What did Kestrel say this week about Arro 2 orders?").refused
+
+
 
 def test_a_decimal_point_does_not_end_the_direct_answer() -> None:
     from rag.pipeline import _sentences_done

@@ -50,6 +50,9 @@ def test_unknown_outlets_are_reported(matcher: OutletMatcher) -> None:
     # "what X wrote", "how X covered", "X' story" attribute the question to X as well
     p = parse_query("Can you summarize what Reuters wrote about the leak?", matcher, AS_OF)
     assert p.unknown_outlets == ("Reuters",)
+    # the possessive is not part of the name the refusal gives
+    p = parse_query("How did Bloomberg's coverage of the verdict differ from The Verge's?", matcher, AS_OF)
+    assert p.unknown_outlets == ("Bloomberg",)
     p = parse_query("Tell me how the Financial Times covered the strike", matcher, AS_OF)
     assert p.unknown_outlets == ("Financial Times",)
     assert parse_query("Reuters' story on the leak said what?", matcher, AS_OF).unknown_outlets == ("Reuters",)
