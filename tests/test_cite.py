@@ -221,12 +221,17 @@ def test_a_figure_spelled_out_matches_its_abbreviation_and_a_past_form_its_verb(
     assert term_share(claim_terms(q), deal.text) == 1.0  # "paid" is "pay"
 
 
+CROWDS = (
+    ev(1, "Rovers go into the new year second after a 3-0 win on Boxing Day in front of a record crowd at Millgate Park.",
+       "Northfield Courier", "2023-12-27", title="Rovers end 2023 in second place"),
+    ev(5, "The attendance of 24,800 was the highest for an opening game at Millgate Park in a decade.",
+       "Northfield Courier", "2023-09-30", title="Rovers top the table"),
+    "compare the crowd at millgate park on opening day with the boxing day game",
+)  # fmt: skip
+
+
 def test_a_figure_borrowed_from_another_passage_for_another_thing_fails() -> None:
-    boxing = ev(1, "Rovers go into the new year second after a 3-0 win on Boxing Day in front of a record crowd at Millgate Park.",
-                "Northfield Courier", "2023-12-27", title="Rovers end 2023 in second place")  # fmt: skip
-    opening = ev(5, "The attendance of 24,800 was the highest for an opening game at Millgate Park in a decade.",
-                 "Northfield Courier", "2023-09-30", title="Rovers top the table")  # fmt: skip
-    q = "compare the crowd at millgate park on opening day with the boxing day game"
+    boxing, opening, q = CROWDS
     borrowed = "The opening day crowd was 24,800, while the Boxing Day game had a record crowd of 24,800. [1] [5]"
     ok, why = check_sentence(borrowed, [boxing, opening], q)
     assert not ok and "24800" in why
@@ -236,11 +241,7 @@ def test_a_figure_borrowed_from_another_passage_for_another_thing_fails() -> Non
 
 
 def test_an_answer_whose_second_clause_fails_keeps_its_supported_first_clause() -> None:
-    boxing = ev(1, "Rovers go into the new year second after a 3-0 win on Boxing Day in front of a record crowd at Millgate Park.",
-                "Northfield Courier", "2023-12-27", title="Rovers end 2023 in second place")  # fmt: skip
-    opening = ev(5, "The attendance of 24,800 was the highest for an opening game at Millgate Park in a decade.",
-                 "Northfield Courier", "2023-09-30", title="Rovers top the table")  # fmt: skip
-    q = "compare the crowd at millgate park on opening day with the boxing day game"
+    boxing, opening, q = CROWDS
     lead = AnswerSentence(
         "The attendance at Millgate Park on opening day was 24,800, while the Boxing Day game had a record crowd of 24,800. [1] [5]",
         (1, 5), False, role="answer",
