@@ -359,6 +359,17 @@ def _spell_figures(text: str) -> str:
     return _UNIT_AFTER_DIGIT.sub(lambda m: " " + _UNIT_WORDS[m.group(1)], text)
 
 
+def _figure_text(text: str) -> str:
+    """``text`` as figures are looked up in it: name numbers dropped, lower case, no thousands commas."""
+    return without_name_numbers(text).lower().replace(",", "")
+
+
+def _holds_figure(n: str, fig_text: str) -> bool:
+    """Is the normalised figure ``n`` in ``fig_text`` (``_figure_text``) as a whole number, not
+    digits inside a date or a longer number ("48" is not in "480", nor "10" in "2023-10-16")?"""
+    return re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", fig_text) is not None
+
+
 # where one claim of a sentence ends and the next begins ("A was 24,800, while B was 31,400")
 # A third, idf-weighted: "the OLED model costs $549" keeps 0.43 of its mass in "512GB Steam Deck OLED
 # ($549)"; "the Boxing Day game had a record crowd of 24,800" keeps 0.13 in the opening-day passage
@@ -377,11 +388,7 @@ def _borrowed_figure(
         nums = stated_facts(without_name_numbers(clause))[0] - q_nums
         if not nums:
             continue
-        holders = []
-        for e in cited:
-            fig = without_name_numbers(e.model_text).lower().replace(",", "")
-            if all(re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", fig) for n in nums):
-                holders.append(e)
+        holders = [e for e in cited if all(_holds_figure(n, _figure_text(e.model_text)) for n in nums)]
         # the clause's own words, the question's included: in a comparison they say which side it is about
         own = [t for t in dict.fromkeys(terms(_spell_figures(clause))) if not t[0].isdigit()]
         if holders and own and not any(term_share(own, _spell_figures(e.model_text), idf) >= CLAUSE_SHARE for e in holders):
@@ -390,14 +397,12 @@ def _borrowed_figure(
 
 
 def _first_clause(sentence: str) -> str:
-    """The sentence's first clause as a sentence of its own, with the sentence's markers, when
-    it has more than one clause and the first says something (four words or more); else ''."""
-    body = strip_markers(sentence).strip()
-    parts = _CLAUSE.split(body, maxsplit=1)
+    """The sentence's first clause as a sentence of its own (no markers), when it has more than
+    one clause and the first says something (four words or more); else ''."""
+    parts = _CLAUSE.split(strip_markers(sentence).strip(), maxsplit=1)
     if len(parts) < 2 or len(parts[0].split()) < 4:
         return ""
-    marks = " ".join(f"[{n}]" for n in markers(sentence))
-    return parts[0].rstrip(" ,;") + "." + (f" {marks}" if marks else "")
+    return parts[0].rstrip(" ,;") + "."
 
 
 def check_sentence(
@@ -418,13 +423,13 @@ def check_sentence(
     ev_low = ev_text.lower()
     ev_figures = without_name_numbers(ev_text)  # "Arro 2" is a name: it does not support "from 14 to 2"
     ev_nums = {norm_num(n) for n in NUMBER.findall(ev_figures)}
-    ev_fig_low = ev_figures.lower().replace(",", "")
+    ev_fig_low = _figure_text(ev_text)
     q_low = question.lower()
     nums = stated_facts(without_name_numbers(body))[0]
     _, names, months = stated_facts(body)
     q_nums = {norm_num(n) for n in NUMBER.findall(question)}
     for n in sorted(nums - q_nums):  # a figure the question itself gives is the asker's premise
-        if n not in ev_nums and not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d]|\.\d)", ev_fig_low):
+        if n not in ev_nums and not _holds_figure(n, ev_fig_low):
             return False, f"the number {n} is not in the cited passage"
     for m in sorted(months):
         if m.lower() not in ev_low:  # the publication date is in ev_text written out
@@ -496,7 +501,7 @@ def check_answer(
             # "A was 24,800, while B was 24,800": the first claim may stand without the unsupported
             # second, citing the one passage that supports it if one does
             for use in [(n,) for n in valid] + ([valid] if len(valid) > 1 else []):
-                text = re.sub(r"(?:\s*\[\d{1,3}\])+\s*$", "", head) + " " + " ".join(f"[{n}]" for n in use)
+                text = head + " " + " ".join(f"[{n}]" for n in use)
                 h_ok, _ = check_sentence(text, [by_n[n] for n in use], question, idf, min_overlap, min_relevance)
                 if h_ok and not _HEADER_COPY.search(text) and (not asks or states(asks, text, question)):
                     s, valid, ok, why = replace(s, text=text), use, True, ""

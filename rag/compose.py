@@ -248,10 +248,9 @@ _MULT = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9}
 # words after a figure that do not say what it counts: "9% over two years" and "5.5% over two
 # years" are a raise asked for and an offer made, not one figure told two ways
 _NOT_A_THING = frozenset(
-    terms("percent dollar year years month months week weeks day days hour hours minute minutes over under about "
-          "around per than more less nearly almost up down "
-          + " ".join(sorted(NUMBER_WORDS)))
-) | {"percent", "dollar"}
+    terms("percent dollar year month week day hour minute over under about around per than more less nearly "
+          "almost up down " + " ".join(sorted(NUMBER_WORDS)))
+)
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
