@@ -43,6 +43,7 @@ from rag.evidence import long_date, resolve_days
 from rag.forms import QuestionForm
 from rag.lexical import terms
 from rag.types import AnswerSentence, Evidence
+from rag.words import CLAIM_FILLER
 
 SUPPORT = {"fact": 2, "yesno": 2, "explanation": 3, "event": 3, "open": 3, "comparison": 2, "list": 5,
            "summary": 5, "timeline": 6, "latest": 4}  # fmt: skip
@@ -237,6 +238,66 @@ def choose_support(
         # a second sentence of the same article only when it says something else that bears on the question
         picked.append(e)
     return picked
+
+
+# --------------------------------------------------------------------- unsettled Yes/No
+# a Yes/No question is not settled by passages that never speak of its claim ("Is he going to
+# appeal his conviction?" over passages on the verdict alone), nor, when it asks whether
+# something happened, by a newest passage that says it is still to come ("the appeal will be
+# heard by a different panel", "the company is seeking compensation"): either way the honest
+# answer is "Insufficient information." with what the passages do say
+ADDRESS_SHARE = 0.2
+_PENDING = re.compile(
+    r"\b(?:will be \w+|(?:is|are|was|were) (?:expected|due|set|scheduled|likely) to|plans? to|planned to|"
+    r"intends? to|(?:is|are|was|were) (?:seeking|reviewing|considering|weighing|preparing)|yet to|not yet|pending|"
+    r"awaiting|awaits)\b",
+    re.I,
+)
+_HAPPENED = re.compile(r"^(?:did|has|have|had|was|were)\b", re.I)  # asks whether something happened
+_CLAUSE_SPLIT = re.compile(r",|;|\s(?:and|but|while|whereas|although)\s")
+
+
+def _claim_words(question: str, claim: Sequence[str]) -> str:
+    """The question's own words for the claim terms: "appeal", "conviction"."""
+    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", question) if any(t in claim for t in terms(w))]
+    words = list(dict.fromkeys(w.lower() for w in words))
+    return " or ".join(f"“{w}”" for w in words[:3])
+
+
+def unsettled(
+    form: QuestionForm, question: str, evidence: Sequence[Evidence], idf: Callable[[list[str]], dict[str, float]] | None = None
+) -> tuple[str, Evidence | None]:
+    """Why the passages cannot settle a Yes/No question, and the passage that shows it; ("", None)
+    when they may. Two cases: no passage holds ``ADDRESS_SHARE`` of the claim's idf mass (the
+    question's terms beyond its names and fillers); or the question asks whether something
+    happened and the newest passage holding the claim's rarest term says, in the clause that holds
+    it, that it is still to come."""
+    claim = [t for t in claim_terms(question) if t not in _filler_terms()]
+    if not claim or not evidence:
+        return "", None
+    share = {e.n: term_share(claim, e.model_text, idf) for e in evidence}
+    if max(share.values()) < ADDRESS_SHARE:
+        return f"no passage found says anything about {_claim_words(question, claim)}", None
+    if not _HAPPENED.match(form.request):
+        return "", None
+    w = idf(claim) if idf is not None else {t: 1.0 for t in claim}
+    held = [t for t in claim if any(term_share([t], e.model_text) > 0 for e in evidence)]
+    rarest = max(held, key=lambda t: w.get(t, 0.0))
+    newest = max((e for e in evidence if term_share([rarest], e.model_text) > 0), key=lambda e: (e.published_at or "", -e.n))
+    clauses = [c for c in _CLAUSE_SPLIT.split(newest.model_text) if term_share([rarest], c) > 0]
+    if any(_PENDING.search(c) for c in clauses):
+        said = quote(newest, question)
+        return f"the newest passage on it ({newest.source or 'an article'}, {_date(newest)}) says it is still pending: “{said}”", newest
+    return "", None
+
+
+_FILLER: set[str] = set()
+
+
+def _filler_terms() -> set[str]:
+    if not _FILLER:
+        _FILLER.update(terms(" ".join(sorted(CLAIM_FILLER))))
+    return _FILLER
 
 
 # --------------------------------------------------------------------- disagreement

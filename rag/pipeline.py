@@ -33,7 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from rag.cite import ASKED, SOFT_ASKS, check_answer, states, subject_terms
-from rag.compose import choose_support, compose, direct_text, fallback_direct, parse_direct, stating_passages, support_text
+from rag.compose import (
+    choose_support,
+    compose,
+    direct_text,
+    fallback_direct,
+    parse_direct,
+    stating_passages,
+    support_text,
+    unsettled,
+)
 from rag.embed import Embedder, load_embedder
 from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, select_evidence
 from rag.followup import Turn, rewrite
@@ -325,6 +334,10 @@ class Pipeline:
                 shown = [e for e in evidence if not subject or set(subject) & set(terms(f"{e.model_text} {e.title}"))]
                 if not shown:
                     yield refuse(f"no passage mentions {' '.join(subject)}", evidence)
+                    return
+                why, _ = unsettled(form, standalone, shown, idf)
+                if why:  # the model is not asked: what it would pick between Yes and No is a guess
+                    yield refuse(why, evidence)
                     return
             draft = [support_text(e, form.kind) for e in choose_support(form, standalone, shown, (), focus, idf)]
             timings["first_words_s"] = time.perf_counter() - t0

@@ -71,6 +71,14 @@ FRAME_WORDS = frozenset(
     "rundown brief briefly short".split()
 )
 
+# words of a Yes/No question that say nothing about what it claims ("Is the Steam Deck OLED
+# basically a Steam Deck 2?", "Is the original part of the recall too?"): left out when asking
+# whether any passage speaks to the claim at all
+CLAIM_FILLER = frozenset(
+    "basically essentially effectively now too either it its his her hers their theirs them they he she him "
+    "against whether".split()
+)
+
 # past forms the Snowball stemmer does not bring to their verb ("paid" is not "pay"), for matching
 # what a question asks against what a passage says
 IRREGULAR = {

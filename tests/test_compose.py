@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.compose import attribute, choose_support, compose, disagreements, parse_direct, quote, stating_passages
+from rag.compose import attribute, choose_support, compose, disagreements, parse_direct, quote, stating_passages, unsettled
 from rag.evidence import resolve_days
 from rag.forms import classify
 from rag.types import Evidence
@@ -288,3 +288,43 @@ def test_a_name_number_or_a_bare_percentage_is_not_a_disagreement() -> None:
     g = ev(6, "It will sell the 256GB LCD model at $400, while the 512GB OLED model will cost $550.", "Engadget", "2023-11-09", "t")
     direct = [("The first Steam Deck costs $399, while the OLED model costs $549.", (5,))]
     assert disagreements(direct, [f, g], "Compare what the first Steam Deck and the OLED model cost") == []
+
+
+APPEAL = [
+    ev(1, "Everton were docked 10 points for breaching the league's financial rules.", "The Guardian", "2023-11-17", "g"),
+    ev(2, "Everton's appeal against the 10-point deduction will be heard by a new panel before the end of the season.",
+       "The Guardian", "2023-11-24", "h"),
+    ev(3, "Everton beat Crystal Palace 3-2 on Saturday.", "TalkSport", "2023-12-02", "i"),
+]  # fmt: skip
+
+
+def test_a_yes_no_question_is_not_settled_by_a_passage_that_says_it_is_still_to_come() -> None:
+    q = "Did Everton win their appeal against the points deduction?"
+    why, settle = unsettled(classify(q), q, APPEAL)
+    assert settle is not None and settle.n == 2
+    assert "still pending" in why and "will be heard" in why and "November 24, 2023" in why
+    # once a newer passage reports the outcome, the question is settled (by the model, over that passage)
+    ruled = [*APPEAL, ev(4, "Everton's appeal against the points deduction was partly upheld on Monday.", "BBC", "2024-02-26", "j")]
+    assert unsettled(classify(q), q, ruled) == ("", None)
+    # a question about what is to come is not unsettled by a passage about what is to come
+    q2 = "Is Everton's appeal against the deduction going to be heard this season?"
+    assert unsettled(classify(q2), q2, APPEAL) == ("", None)
+
+
+def test_a_yes_no_question_no_passage_speaks_to_is_unsettled_but_fillers_do_not_count() -> None:
+    q = "Is Everton going to appeal their conviction?"
+    why, settle = unsettled(classify(q), q, APPEAL[2:])
+    assert settle is None and "“appeal” or “conviction”" in why
+    # "basically", "now": no claim beyond the names, so nothing a passage could fail to speak to
+    q2 = "Is Everton basically Everton now?"
+    assert unsettled(classify(q2), q2, APPEAL[2:]) == ("", None)
+
+
+def test_a_modal_verb_of_another_sense_is_not_a_pending_outcome() -> None:
+    # "hurt" the verb of sales, in the conditional: not "it is still to come" for "was anyone hurt?"
+    q = "Was anyone hurt by an overheating battery?"
+    passages = [
+        ev(1, "Analysts said the recall would hurt sales during the holiday season.", "Review", "2023-11-16", "a"),
+        ev(2, "One rider suffered a minor burn when a battery overheated.", "Wire", "2023-10-09", "b"),
+    ]
+    assert unsettled(classify(q), q, passages) == ("", None)

@@ -281,6 +281,17 @@ def test_this_week_with_no_article_from_this_week_is_refused_not_answered_from_o
 
 
 
+def test_a_yes_no_question_whose_outcome_is_still_pending_is_not_decided(hash_index: Path) -> None:
+    # the sample corpus says Kestrel "is seeking compensation" from Tessaro; no article reports an outcome
+    pipe, gen = make(hash_index, "Yes.")
+    ans = pipe.answer("Did Tessaro Cells agree to pay Kestrel compensation for the recall?")
+    assert ans.refused and "still pending" in ans.reason and "seeking compensation" in ans.reason
+    assert ans.evidence and gen.prompts == []  # the passages are shown; no model guessed Yes or No
+    # a question the passages do settle still goes to the decider
+    ans = pipe.answer("Did the transit union members vote to accept the new contract?")
+    assert not ans.refused and gen.prompts
+
+
 def test_a_decimal_point_does_not_end_the_direct_answer() -> None:
     from rag.pipeline import _sentences_done
 
