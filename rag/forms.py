@@ -107,7 +107,12 @@ _EVENT = re.compile(
     r"find|found|do|claim|claimed|argue|tell|promise|propose|plan|want|warn|ask|offer|admit|write|describe|rule|conclude|"
     r"agree|accuse|allege|confirm|deny|suggest)\w*\b|"
     r"^what\s+(?:was|were|is|are)\s+(?:the\s+)?(?:outcome|result|verdict|ruling|decision|response|reaction|terms|details|"
-    r"findings|conclusion|impact|effect|consequences?|situation|status)\b|^describe\b|^how\s+did\s+.+\b(?:respond|react|end)\b",
+    r"findings|conclusion|impact|effect|consequences?|situation|status)\b|^describe\b|^how\s+did\s+.+\b(?:respond|react|end)\b|"
+    # how someone got on: "how did Rovers get on this week?", "how did Nike do in the quarter?" (a result, not a method)
+    r"^how\s+(?:did|do|does|has|have|is|are|was|were)\s+.+\b(?:get|got|gotten|getting)\s+on\b|"
+    r"^how\s+(?:did|do|does|has|have|is|are|was|were)\s+.+\b(?:fare|fared|faring|do|did|doing|done|go|went|going|gone|"
+    r"perform|performed|performing)(?:\s+(?:this|last)\s+(?:week|weekend|month|season|year)|\s+(?:today|yesterday|recently|"
+    r"lately|so\s+far)|\s+(?:in|at|against|on)\s+.+)?$",
     re.I,
 )
 _FACT = re.compile(

@@ -42,6 +42,9 @@ from rag.forms import asks_for, classify, sides
         ("What did the US warn North Korea about?", "event"),
         ("What was the verdict?", "event"),
         ("How did Kestrel respond to the recall?", "event"),
+        ("how did rovers get on this week?", "event"),  # a result, not a method
+        ("How did Nike do in the quarter?", "event"),
+        ("How did he do it?", "explanation"),
         ("What are the terms of the new transit contract?", "event"),
         ("Describe what took place at the hearing", "event"),
         # summaries and timelines
