@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--floor", type=float, default=None, help="override EVIDENCE_FLOOR")
     ap.add_argument("--spill", type=float, default=None, help="override EVIDENCE_SPILL")
     ap.add_argument("--stating", type=float, default=None, help="override STATING_BONUS")
+    ap.add_argument("--lede", default="", help="override LEDE: 'summary=0.1,latest=0.1' or 'all=0.1'")
     a = ap.parse_args()
     from rag import pipeline
 
@@ -57,6 +58,12 @@ def main() -> None:
 
         for kind, b in list(evidence.BUDGETS.items()):
             evidence.BUDGETS[kind] = replace(b, per_article=max(b.per_article, a.per_article))
+    if a.lede:
+        pipeline.LEDE.clear()
+        for k, v in (x.split("=") for x in a.lede.split(",")):
+            kinds = ["fact", "yesno", "explanation", "event", "open", "comparison", "list", "summary", "timeline", "latest"]
+            for kind in kinds if k == "all" else [k]:
+                pipeline.LEDE[kind] = float(v)
     if a.follow:
         pipeline.FOLLOW.clear()
         pipeline.FOLLOW.update({k: float(v) for k, v in (x.split("=") for x in a.follow.split(","))})

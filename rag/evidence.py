@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -30,7 +30,7 @@ import numpy as np
 from rag.chunk import split_sentences
 from rag.lexical import lexical_scores
 from rag.types import Evidence, Hit
-from rag.words import COMMON_CAPS, WEEKDAY_NAMES
+from rag.words import COMMON_CAPS, MONTH_ABBR, MONTHS, WEEKDAY_NAMES
 
 MIN_SENTENCE_CHARS = 25
 MIN_STORY_SENTENCES = 4  # a summary or a timeline reads at least this many sentences when there are any
@@ -96,6 +96,7 @@ class Budget:
     max_articles: int = 6
     per_article: int = 3
     by_date: bool = False
+    newest_first: bool = False  # "the latest": the newest articles are read first, whatever their retrieval rank
 
 
 # tokens per form at evidence_tokens = 200. Half as much again was measured (runs/nm-i vs
@@ -112,17 +113,19 @@ BUDGETS = {
     "list": Budget(400, 8, 3),
     "summary": Budget(420, 8, 2, by_date=True),
     "timeline": Budget(420, 8, 2, by_date=True),
-    "latest": Budget(360, 6, 2, by_date=True),
+    "latest": Budget(360, 5, 3, by_date=True, newest_first=True),
 }
 
 
 def budget_for(form: str, base_tokens: int = 200) -> Budget:
     """The evidence budget of a form, scaled by the ``evidence_tokens`` setting (200 = 1.0)."""
     b = BUDGETS.get(form, BUDGETS["open"])
-    return Budget(max(50, round(b.tokens * base_tokens / 200)), b.max_articles, b.per_article, b.by_date)
+    return replace(b, tokens=max(50, round(b.tokens * base_tokens / 200)))
 
 
-_WEEKDAY = re.compile(r"\b(?:(last|next|this|on|by|since|until|from)\s+)?(" + "|".join(WEEKDAY_NAMES) + r")\b(?!\s*[(\[])")
+# a weekday the text dates itself ("on Thursday, October 26", "Friday 3 November") is left as it is
+_DATED_AFTER = rf"(?!\s*[(\[])(?!,?\s+(?:(?:{MONTHS}|{MONTH_ABBR})\.?\s+\d|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS}|{MONTH_ABBR})))"
+_WEEKDAY = re.compile(r"\b(?:(last|next|this|on|by|since|until|from)\s+)?(" + "|".join(WEEKDAY_NAMES) + r")\b" + _DATED_AFTER)
 _RELDAY = re.compile(r"\b(yesterday|today|tonight|this morning|this afternoon|this evening)\b(?!\s*[(\[])", re.I)
 
 
@@ -166,6 +169,19 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+NEWEST_PENALTY = 0.08  # per step down the date order, for "the latest"
+LEDE_GATE = 0.25  # ... of the best chunk's share of the question's idf mass: the article is about what is asked
+LEDE_SENTENCES = 3  # the opening sentences of a news article that state its main facts
+
+
+def _lede_weight(c: Candidate) -> float:
+    """1 for an article's first sentence, falling to 0 after ``LEDE_SENTENCES``."""
+    if c.hit.start != 0:
+        return 0.0
+    i = sum(1 for a, _ in split_sentences(c.hit.text) if a < c.start)
+    return max(0.0, 1 - i / LEDE_SENTENCES)
+
+
 def select_evidence(
     query: str,
     hits: Sequence[Hit],
@@ -182,6 +198,8 @@ def select_evidence(
     floor: float = 0.0,
     spill: float = 0.0,
     chain: bool = False,
+    lede: float = 0.0,
+    newest_first: bool = False,
 ) -> list[Evidence]:
     """Choose and number the sentences the model will read, within ``budget`` tokens.
 
@@ -196,6 +214,8 @@ def select_evidence(
     tokenizer on the formatted block, is spent; what is left then goes to sentences of at
     least ``spill`` times the best score, up to twice ``per_article`` per article.
     """
+    if newest_first:  # stable: among articles of one day, the retrieval order stands
+        hits = sorted(hits, key=lambda h: h.published_at or "", reverse=True)
     cands = [c for c in candidates(hits) if len(c.text) >= MIN_SENTENCE_CHARS]
     if not cands:
         return []
@@ -206,9 +226,15 @@ def select_evidence(
         if inside.any() and words.strip():
             score = np.where(inside, np.maximum(score, lexical_scores(words, texts, idf)), score)
     rank = {h.chunk_id: i for i, h in enumerate(hits)}
+    if newest_first:
+        rank_penalty = max(rank_penalty, NEWEST_PENALTY)
     score = score - rank_penalty * np.array([rank[c.hit.chunk_id] for c in cands])
     if bonus is not None:
         score = score + np.array([bonus(t) for t in texts])
+    if lede > 0:  # an article's opening sentences, when the article is about what is asked
+        on_topic = lexical_scores(query, [h.text for h in hits], idf)
+        gate = {h.chunk_id for h, sc in zip(hits, on_topic.tolist(), strict=True) if sc >= LEDE_GATE * on_topic.max() > 0}
+        score = score + lede * np.array([_lede_weight(c) if c.hit.chunk_id in gate else 0.0 for c in cands])
     if follow > 0:
         # a reason or an event is often told in the sentence after the one that names the subject
         base = score.copy()
@@ -229,13 +255,15 @@ def select_evidence(
     top = max((sc for sc, _ in pool), default=0.0)
     taken: set[int] = set()
 
-    def take(min_score: float, cap: int) -> None:
+    def take(min_score: float, cap: int, only: set[str] | None = None) -> None:
         nonlocal used
         for sc, i in pool:
             if i in taken or sc < min_score:
                 continue
             c = cands[i]
             aid = c.hit.article_id
+            if only is not None and aid not in only:
+                continue
             if per.get(aid, 0) >= cap:
                 continue
             if any(o.hit.article_id == aid and o.start < c.end and c.start < o.end for _, o in chosen):
@@ -258,10 +286,13 @@ def select_evidence(
         take(spill * top, per_article * 2)
     if by_date and len(chosen) < MIN_STORY_SENTENCES:
         # "Can you summarize the article?" names nothing a sentence can match: a story is still told
-        # by its passages, in retrieval order and, within a chunk, from its first sentence
-        take(-np.inf, per_article * 2)
+        # by its passages, in retrieval order and, within a chunk, from its first sentence; when some
+        # sentences did match, it reads on in their articles, not in articles about something else
+        take(-np.inf, per_article * 2, {c.hit.article_id for _, c in chosen} or None)
     article_rank = {aid: i for i, aid in enumerate(order)}
-    if by_date:  # a story told in order: oldest article first
+    if by_date and newest_first:  # the latest news: newest article first, each read from its start
+        chosen.sort(key=lambda x: (x[1].hit.published_at or "", -article_rank[x[1].hit.article_id], -x[1].start), reverse=True)
+    elif by_date:  # a story told in order: oldest article first
         chosen.sort(key=lambda x: (x[1].hit.published_at or "9999", article_rank[x[1].hit.article_id], x[1].start))
     else:
         chosen.sort(key=lambda x: (article_rank[x[1].hit.article_id], x[1].start))

@@ -322,3 +322,18 @@ def parse_query(text: str, matcher: OutletMatcher, as_of: date, known_word: Call
         unknown_outlets=tuple(matcher.unknown(text, outlets)),
         unknown_names=tuple(unknown_names),
     )
+
+
+def topic_text(query: str, parsed: ParsedQuery) -> str:
+    """The question without its relative-time phrases ("the latest", "this week", "recently"),
+    for matching words: the date boosts read those phrases, and as words they match any article
+    that happens to say "latest" ("Their latest win ..." came first for "What's the latest on the
+    Arro 2?"). The question itself when nothing else would be left."""
+    out = query
+    for r in parsed.dates:
+        if r.kind in ("recent", "relative") and r.text:
+            out = re.sub(rf"(?<!\w){re.escape(r.text)}(?!\w)", " ", out, flags=re.I)
+    out = " ".join(out.split())
+    from rag.lexical import question_words, terms
+
+    return out if any(t not in question_words() for t in terms(out)) else query

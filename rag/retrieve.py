@@ -31,7 +31,7 @@ from rag.chunk import split_sentences
 from rag.embed import Embedder
 from rag.index import Index
 from rag.lexical import lexical_scores, terms
-from rag.query import OutletMatcher, ParsedQuery, parse_query
+from rag.query import OutletMatcher, ParsedQuery, parse_query, topic_text
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -211,6 +211,7 @@ class Retriever:
         allowed = None if mask is None else np.flatnonzero(mask)
         C = min(p.candidates, self.index.n_chunks)
         subs = self._subqueries(query, parsed, allowed) if p.understand else []
+        query = topic_text(query, parsed) if p.understand else query  # "the latest", "this week": boosts, not words
         texts = list(dict.fromkeys([query] + [t for t, _ in subs]))
         vecs = dict(zip(texts, self.embedder.embed_documents(texts), strict=True)) if p.use_dense else {}
 

@@ -328,3 +328,73 @@ def test_a_modal_verb_of_another_sense_is_not_a_pending_outcome() -> None:
         ev(2, "One rider suffered a minor burn when a battery overheated.", "Wire", "2023-10-09", "b"),
     ]
     assert unsettled(classify(q), q, passages) == ("", None)
+
+
+RELAUNCH = (
+    "Kestrel Mobility has started selling the Arro 2 again, five weeks after the recall. "
+    "The relaunched bike uses a redesigned battery pack built with cells from Norvik Energy. "
+    "The price has been cut to $1,199. "
+    "Kestrel said it was the Arro 2's busiest week of orders."
+)
+
+
+def test_an_articles_opening_sentences_are_read_when_the_article_is_about_the_question() -> None:
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    rovers = "Rovers beat Calder City 2-1 on Saturday. The win lifted them to third in the table."
+    hits = [
+        Hit("c1", "a1", "Arro 2 is back", "Wire", "2023-12-11", RELAUNCH, 0, len(RELAUNCH), 1.0),
+        Hit("c2", "a2", "Rovers win", "Pitchside", "2023-12-04", rovers, 0, len(rovers), 0.9),
+    ]
+
+    def read(lede: float) -> list[str]:
+        ev = select_evidence("What's new with the Arro 2?", hits, lambda s: len(s) // 4, 200, _flat_idf, per_article=3,
+                             floor=0.15, lede=lede)  # fmt: skip
+        return [e.text for e in ev]
+
+    plain = read(0.0)
+    assert not any("Norvik" in t or "$1,199" in t for t in plain)  # lexically only the sentences naming the Arro 2 count
+    led = read(0.5)
+    assert led[0].startswith("Kestrel Mobility has started") and any("Norvik" in t for t in led)
+    assert not any("Rovers" in t for t in led)  # an article about something else does not get its opening read
+
+
+def test_the_latest_reads_the_newest_article_first() -> None:
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    older = [f"Kestrel showed the Arro 2 at trade fair number {i}." for i in range(4)]
+    hits = [Hit(f"c{i}", f"a{i}", "Fair", "Wire", f"2023-09-1{i}", t, 0, len(t), 1.0 - i / 10) for i, t in enumerate(older)]
+    hits.append(Hit("c9", "a9", "Arro 2 is back", "Wire", "2023-12-11", RELAUNCH, 0, len(RELAUNCH), 0.5))
+
+    def read(newest_first: bool) -> list[str]:
+        ev = select_evidence("What's the latest on the Arro 2?", hits, lambda s: len(s) // 4, 45, _flat_idf,
+                             per_article=1, newest_first=newest_first)  # fmt: skip
+        return [e.published_at for e in ev]
+
+    assert "2023-12-11" not in read(False)  # by retrieval rank the trade fairs fill the budget
+    assert "2023-12-11" in read(True)
+
+
+def test_a_weekday_the_text_dates_itself_is_not_dated_again() -> None:
+    # "on Thursday, October 26" in an article of Thursday, September 28 once read "on Thursday
+    # [September 28, 2023], October 26", and the model wrote the vote was on September 28
+    text = "Hipgnosis looks likely to hold its vote on Thursday, October 26, according to the firm."
+    assert resolve_days(text, "2023-09-28") == text
+    assert resolve_days("It reported on Friday 3 November and on Friday, Nov. 17.", "2023-11-20").count("(") == 0
+    assert resolve_days("Workers walked out on Monday.", "2023-10-02") == "Workers walked out on Monday (October 2, 2023)."
+
+
+def test_the_latest_is_not_answered_from_older_news_than_the_newest_passage() -> None:
+    q = "What's the latest on the Arro 2?"
+    news = [
+        ev(1, "Kestrel has started selling the Arro 2 again after the recall.", "Metro Tech Wire", "2023-12-11", "n"),
+        ev(2, "The relaunched bike uses a redesigned battery pack built with cells from Norvik Energy.", "Metro Tech Wire", "2023-12-11", "n"),
+        ev(3, "Kestrel is recalling all 18,000 Arro 2 e-bikes over overheating batteries.", "The Ledger", "2023-11-08", "o"),
+    ]
+    out = compose(classify(q), q, news, [("Kestrel is recalling 18,000 Arro 2 bikes.", (3,))])
+    assert not any(s.role == "answer" for s in out)  # the model's sentence told November's news
+    assert [s.cites for s in out][:3] == [(1,), (2,), (3,)]  # the newest article first, read on, then older news
+    kept = compose(classify(q), q, news, [("Kestrel is selling the Arro 2 again.", (1,))])
+    assert kept[0].role == "answer"

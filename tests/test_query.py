@@ -93,3 +93,14 @@ def test_segments_follow_outlet_mentions(matcher: OutletMatcher) -> None:
     assert [m.sources for m, _ in segs] == [("The Age",), ("Fortune",)]
     assert "rates rose" in segs[0][1] and "rates fell" not in segs[0][1]
     assert "rates fell" in segs[1][1] and "rates rose" not in segs[1][1]
+
+
+def test_time_words_are_left_out_of_the_words_a_question_is_matched_on(matcher: OutletMatcher) -> None:
+    from rag.query import topic_text
+
+    q = "What's the latest on the Arro 2?"
+    assert "latest" not in topic_text(q, parse_query(q, matcher, AS_OF)) and "Arro 2" in topic_text(q, parse_query(q, matcher, AS_OF))
+    q = "What did Kestrel say this week about orders?"
+    assert topic_text(q, parse_query(q, matcher, AS_OF)) == "What did Kestrel say about orders?"
+    q = "What's the latest?"  # nothing else to match on: the question stays as it is
+    assert topic_text(q, parse_query(q, matcher, AS_OF)) == q
