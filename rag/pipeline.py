@@ -339,7 +339,8 @@ class Pipeline:
                 subject = subject_terms(standalone, [(m.start, m.end) for m in parsed.outlets])
                 shown = [e for e in evidence if not subject or set(subject) & set(terms(f"{e.model_text} {e.title}"))]
                 if not shown:
-                    yield refuse(f"no passage mentions {' '.join(subject)}", evidence)
+                    said = [w for w in re.findall(r"[A-Z][\w'’.-]*", standalone) if set(terms(w)) & set(subject)]
+                    yield refuse(f"no passage mentions {' '.join(dict.fromkeys(said)) or ' '.join(subject)}", evidence)
                     return
                 why, _ = unsettled(form, standalone, shown, idf)
                 if why:  # the model is not asked: what it would pick between Yes and No is a guess

@@ -387,3 +387,9 @@ def test_yes_no_questions_are_decided_by_the_yes_no_model_and_others_written_by_
     one, gen = make(hash_index, "No")
     assert one.answer("Did The Ledger report that Quillon Systems was fined?").short.startswith("No") and gen.prompts
     assert Settings().yesno_model and Settings().yesno_model != Settings().model  # the measured default pair
+
+
+def test_a_yes_no_subject_no_passage_mentions_is_named_as_the_question_writes_it(hash_index: Path) -> None:
+    pipe, gen = make(hash_index, "Yes.")
+    ans = pipe.answer("Did Everton win their appeal?")
+    assert ans.refused and ans.reason == "no passage mentions Everton" and gen.prompts == []
