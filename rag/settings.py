@@ -43,8 +43,8 @@ class Settings(BaseSettings):
     )
     embed_backend: str = Field(
         "onnx-int8",
-        description="How the embedder runs: 'onnx-int8' (ONNX Runtime, int8 dynamic quantization: 1.5-1.6x the torch "
-        "throughput on the 2-vCPU machines measured, with the same retrieval on the MultiHop-RAG dev set, Hits@10 0.954 vs "
+        description="How the embedder runs: 'onnx-int8' (ONNX Runtime, int8 dynamic quantization: 1.5-3.0x the torch "
+        "throughput on the 2-vCPU machines measured, the most on CPUs with AVX-512 VNNI, with the same retrieval on the MultiHop-RAG dev set, Hits@10 0.954 vs "
         "0.953), 'onnx' (ONNX Runtime fp32, 0.97-1.15x) or 'torch' (sentence-transformers on PyTorch fp32). The ONNX files "
         "are exported once from the bundled weights (scripts/setup.sh, or on first use). An index records its "
         "backend; queries from any of the three may search it (measured compatible, bench/embed_bench.py).",
