@@ -429,10 +429,22 @@ def compose(
     ]
     focus = " ".join(t for t, _ in direct) + " " + question
     support = choose_support(form, question, evidence, cited, focus_sources, idf, " ".join(t for t, _ in direct))
+    if form.kind == "latest" and len(support) >= 2 and _adjacent(support[0], support[1]):
+        # the newest article read on: its next sentence ("The relaunched bike uses a redesigned battery
+        # pack ...") is quoted with the one before it, as the article has it, so it is judged with it
+        a, b = support[0], support[1]
+        text = support_text(a, form.kind, focus).rsplit("” [", 1)[0] + " " + quote(b, focus) + f"” [{a.n}] [{b.n}]"
+        sentences.append(AnswerSentence(text=text, cites=(a.n, b.n), supported=False, role="support"))
+        support = support[2:]
     for e in support:
         sentences.append(AnswerSentence(text=support_text(e, form.kind, focus), cites=(e.n,), supported=False, role="support"))
     sentences.extend(disagreements(direct, evidence, question))
     return sentences
+
+
+def _adjacent(a: Evidence, b: Evidence) -> bool:
+    """Is ``b`` the sentence right after ``a`` in the same article (only white space between)?"""
+    return a.article_id == b.article_id and 0 <= b.start - a.end <= 3
 
 
 def figure_of_claim(asks: str, question: str, text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> bool:
