@@ -21,6 +21,7 @@ job; this module does not call the model.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -249,12 +250,11 @@ def choose_support(
 # appeal his conviction?" over passages on the verdict alone), nor, when it asks whether
 # something happened, by a newest passage that says it is still to come ("the appeal will be
 # heard by a different panel", "the company is seeking compensation"): either way the honest
-# answer is "Insufficient information." with what the passages do say
-# none of the claim's words in any passage. A share was tried: the MultiHop-RAG dev set's long Yes/No
+# answer is "Insufficient information." with what the passages do say. "Never speak of" means none
+# of the claim's words in any passage: a share was tried, but the MultiHop-RAG dev set's long Yes/No
 # questions about two reports ("Between the report from The Age ... published on ..., and ...") hold
-# as little as 0.06 of their claim's idf mass in evidence that does answer them (10 of its 54 Yes/No
-# questions in the 100-question sample were below 0.2), so only a claim nothing speaks to counts
-ADDRESS_SHARE = 0.0
+# as little as 0.06 of their claim's idf mass in evidence that does answer them (10 of the 54 Yes/No
+# questions of its 100-question sample were below 0.2; bench/yesno_unsettled.py --share 0.2)
 _PENDING = re.compile(
     r"\b(?:will be \w+|(?:is|are|was|were) (?:expected|due|set|scheduled|likely) to|plans? to|planned to|"
     r"intends? to|(?:is|are|was|were) (?:seeking|reviewing|considering|weighing|preparing)|yet to|not yet|pending|"
@@ -265,11 +265,11 @@ _HAPPENED = re.compile(r"^(?:did|has|have|had|was|were)\b", re.I)  # asks whethe
 _CLAUSE_SPLIT = re.compile(r",|;|\s(?:and|but|while|whereas|although)\s")
 
 
-def _claim_words(question: str, claim: Sequence[str]) -> str:
-    """The question's own words for the claim terms: "appeal", "conviction"."""
-    words = [w for w in re.findall(r"[A-Za-z][\w'-]*", question) if any(t in claim for t in terms(w))]
-    words = list(dict.fromkeys(w.lower() for w in words))
-    return " or ".join(f"“{w}”" for w in words[:3])
+def words_for(question: str, stems: Sequence[str]) -> list[str]:
+    """The question's own words for some of its terms, in order, once each: "appeal", "conviction"
+    for the stems "appeal", "convict"; "Everton" for "everton"."""
+    wanted = set(stems)
+    return list(dict.fromkeys(w for w in re.findall(r"[A-Za-z][\w'’-]*", question) if wanted & set(terms(w))))
 
 
 def unsettled(
@@ -285,8 +285,9 @@ def unsettled(
         return "", None
     # all the passages together: a question about two reports ("Does A suggest X, while B says Y?")
     # is spoken to by two passages, each holding its half
-    if term_share(claim, " ".join(e.model_text for e in evidence), idf) <= ADDRESS_SHARE:
-        return f"no passage found says anything about {_claim_words(question, claim)}", None
+    if not term_share(claim, " ".join(e.model_text for e in evidence), idf):
+        said = list(dict.fromkeys(w.lower() for w in words_for(question, claim)))[:3]
+        return f"no passage found says anything about {' or '.join(f'“{w}”' for w in said)}", None
     if not _HAPPENED.match(form.request):
         return "", None
     w = idf(claim) if idf is not None else {t: 1.0 for t in claim}
@@ -300,13 +301,9 @@ def unsettled(
     return "", None
 
 
-_FILLER: set[str] = set()
-
-
-def _filler_terms() -> set[str]:
-    if not _FILLER:
-        _FILLER.update(terms(" ".join(sorted(CLAIM_FILLER))))
-    return _FILLER
+@functools.cache
+def _filler_terms() -> frozenset[str]:
+    return frozenset(terms(" ".join(sorted(CLAIM_FILLER))))
 
 
 # --------------------------------------------------------------------- disagreement

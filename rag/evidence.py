@@ -43,6 +43,7 @@ class Candidate:
     end: int
     text: str
     score: float = 0.0
+    ordinal: int = 0  # its place among the sentences of its chunk (0: the chunk's first)
 
 
 def candidates(hits: Sequence[Hit]) -> list[Candidate]:
@@ -56,12 +57,12 @@ def candidates(hits: Sequence[Hit]) -> list[Candidate]:
     out = []
     for h in hits:
         spans = split_sentences(h.text)
-        for a, b in spans:
+        for i, (a, b) in enumerate(spans):
             key = (h.article_id, h.start + a)
             if key in seen:
                 continue
             seen.add(key)
-            out.append(Candidate(h, h.start + a, h.start + b, h.text[a:b]))
+            out.append(Candidate(h, h.start + a, h.start + b, h.text[a:b], ordinal=i))
     return out
 
 
@@ -176,10 +177,7 @@ LEDE_SENTENCES = 3  # the opening sentences of a news article that state its mai
 
 def _lede_weight(c: Candidate) -> float:
     """1 for an article's first sentence, falling to 0 after ``LEDE_SENTENCES``."""
-    if c.hit.start != 0:
-        return 0.0
-    i = sum(1 for a, _ in split_sentences(c.hit.text) if a < c.start)
-    return max(0.0, 1 - i / LEDE_SENTENCES)
+    return max(0.0, 1 - c.ordinal / LEDE_SENTENCES) if c.hit.start == 0 else 0.0
 
 
 def select_evidence(

@@ -42,6 +42,7 @@ from rag.compose import (
     stating_passages,
     support_text,
     unsettled,
+    words_for,
 )
 from rag.embed import Embedder, load_embedder
 from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, select_evidence
@@ -339,8 +340,7 @@ class Pipeline:
                 subject = subject_terms(standalone, [(m.start, m.end) for m in parsed.outlets])
                 shown = [e for e in evidence if not subject or set(subject) & set(terms(f"{e.model_text} {e.title}"))]
                 if not shown:
-                    said = [w for w in re.findall(r"[A-Z][\w'’.-]*", standalone) if set(terms(w)) & set(subject)]
-                    yield refuse(f"no passage mentions {' '.join(dict.fromkeys(said)) or ' '.join(subject)}", evidence)
+                    yield refuse(f"no passage mentions {' '.join(words_for(standalone, subject)) or ' '.join(subject)}", evidence)
                     return
                 why, _ = unsettled(form, standalone, shown, idf)
                 if why:  # the model is not asked: what it would pick between Yes and No is a guess

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from rag.lexical import question_words, terms
 from rag.words import COMMON_CAPS, MONTH_NAMES, MONTHS, WEEKDAY_NAMES
 from rag.words import MONTH_ABBR as MON_ABBR
 
@@ -334,6 +335,4 @@ def topic_text(query: str, parsed: ParsedQuery) -> str:
         if r.kind in ("recent", "relative") and r.text:
             out = re.sub(rf"(?<!\w){re.escape(r.text)}(?!\w)", " ", out, flags=re.I)
     out = " ".join(out.split())
-    from rag.lexical import question_words, terms
-
     return out if any(t not in question_words() for t in terms(out)) else query
