@@ -48,7 +48,7 @@ def main() -> None:
         shown = [e for e in ev if not subject or set(subject) & set(terms(f"{e.model_text} {e.title}"))]
         if not shown:
             continue
-        why, _ = unsettled(form, q, shown, pipe.index.idf)
+        why = unsettled(form, q, shown, pipe.index.idf)
         claim = [t for t in claim_terms(q) if t not in _filler_terms()]
         share = term_share(claim, " ".join(e.model_text for e in shown), pipe.index.idf)
         refused += bool(why)

@@ -32,7 +32,12 @@ from rag.words import COMMON_CAPS, FRAME_WORDS, IRREGULAR, MONTH_ABBR, MONTH_NAM
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
 CAPWORD = re.compile(r"\b[A-Z][a-zA-Z'’\-]+\b")
-NUMBER_WORDS = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"}
+SMALL_NUMBERS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+NUMBER_WORDS = set(SMALL_NUMBERS)
+# a count written as a word is a figure too: "the strike lasted two weeks" needs "two" or "2" in the
+# passage. Not "one", which is as often a pronoun ("one owner said", "one of the")
+COUNT_WORD = re.compile(r"\b(" + "|".join(SMALL_NUMBERS[1:]) + r")\b", re.I)
+COUNT_VALUE = {w: str(i) for i, w in enumerate(SMALL_NUMBERS, 1)}
 
 
 @dataclass(frozen=True)
@@ -437,6 +442,10 @@ def check_sentence(
     for o in sorted({w.lower() for w in _ORDINAL.findall(body)}):  # "second in the table" is a figure too
         if not re.search(rf"\b{o}\b", ev_low) and not re.search(rf"\b{o}\b", q_low):
             return False, f"'{o}' is not in the cited passage"
+    count_text = _figure_text(_DATE_DIGITS.sub(" ", ev_text))  # "October 2" does not say "two"
+    for w in sorted({w.lower() for w in COUNT_WORD.findall(body)}):
+        if not re.search(rf"\b{w}\b", ev_low) and not re.search(rf"\b{w}\b", q_low) and not _holds_figure(COUNT_VALUE[w], count_text):
+            return False, f"'{w}' is not in the cited passage"
     if clash := _borrowed_figure(body, cited, q_nums, idf):
         return False, clash
     given = rates(ev_text)

@@ -28,6 +28,8 @@ from datetime import date
 
 from rag.chunk import split_sentences
 from rag.cite import (
+    COUNT_VALUE,
+    COUNT_WORD,
     MARKER,
     NUMBER_WORDS,
     claim_terms,
@@ -91,35 +93,43 @@ def parse_direct(raw: str, max_sentences: int = 2) -> list[tuple[str, tuple[int,
     return out
 
 
+def _facts(text: str) -> list[str]:
+    """The figures, names and counts written as words ("three years") a sentence states, lower case."""
+    nums, names, _ = stated_facts(text)
+    return [*nums, *(w.lower() for w in names), *(w.lower() for w in COUNT_WORD.findall(text))]
+
+
+def _holds(fact: str, e: Evidence) -> bool:
+    hay = f"{e.model_text} {e.title} {e.source}".lower().replace(",", "")
+    if fact in COUNT_VALUE:  # a count word is held as the word or its digits
+        return re.search(rf"\b(?:{fact}|{COUNT_VALUE[fact]})\b", hay) is not None
+    return fact in hay
+
+
 def _support_score(text: str, e: Evidence) -> float:
     """How well passage ``e`` carries ``text``: word overlap plus the share of its numbers and names."""
-    nums, names, _ = stated_facts(text)
-    hay = f"{e.model_text} {e.title} {e.source}".lower()
-    facts = [n for n in nums] + [w.lower() for w in names]
-    got = sum(1 for f in facts if f in hay.replace(",", "")) / len(facts) if facts else 1.0
+    facts = _facts(text)
+    got = sum(1 for f in facts if _holds(f, e)) / len(facts) if facts else 1.0
     return overlap(text, f"{e.model_text} {e.title}") + got
 
 
 def attribute(text: str, cites: Sequence[int], evidence: Sequence[Evidence]) -> tuple[int, ...]:
     """The passages a sentence rests on: those the model cited that carry it, else the one
-    that carries it best, plus one more when that adds a number or name the first lacks.
-    (Whether they truly support it is ``rag.cite``'s verdict, not this function's.)"""
+    that carries it best; plus up to two more when they add numbers, names or counts the first
+    lack ("for more than three years", cited to the passage on the warnings, not the one
+    that says it). (Whether they truly support it is ``rag.cite``'s verdict, not this function's.)"""
     if not evidence:
         return ()
     by_n = {e.n: e for e in evidence}
-    own = [n for n in cites if n in by_n and _support_score(text, by_n[n]) >= 1.5]
-    if own:
-        return tuple(own)
     ranked = sorted(evidence, key=lambda e: (-_support_score(text, e), e.n))
-    best = ranked[0]
-    out = [best.n]
-    nums, names, _ = stated_facts(text)
-    missing = [f for f in [*nums, *(w.lower() for w in names)] if f not in best.model_text.lower().replace(",", "")
-               and f not in best.title.lower()]  # fmt: skip
-    if missing:
-        extra = next((e for e in ranked[1:] if any(f in e.model_text.lower().replace(",", "") for f in missing)), None)
-        if extra is not None:
-            out.append(extra.n)
+    out = [n for n in cites if n in by_n and _support_score(text, by_n[n]) >= 1.5] or [ranked[0].n]
+    for _ in range(2):  # at most two more, each the one holding most of what is still missing
+        missing = [f for f in _facts(text) if not any(_holds(f, by_n[n]) for n in out)]
+        gain = {e.n: sum(_holds(f, e) for f in missing) for e in ranked if e.n not in out}
+        extra = max(gain, key=lambda n: gain[n], default=None)  # ties: the better carrier (ranked order)
+        if extra is None or not gain[extra]:
+            break
+        out.append(extra)
     return tuple(out)
 
 
@@ -274,22 +284,22 @@ def words_for(question: str, stems: Sequence[str]) -> list[str]:
 
 def unsettled(
     form: QuestionForm, question: str, evidence: Sequence[Evidence], idf: Callable[[list[str]], dict[str, float]] | None = None
-) -> tuple[str, Evidence | None]:
-    """Why the passages cannot settle a Yes/No question, and the passage that shows it; ("", None)
-    when they may. Two cases: the passages together hold none of the claim's terms (the question's
+) -> str:
+    """Why the passages cannot settle a Yes/No question ("" when they may), quoting the passage
+    that shows it where one does. Two cases: the passages together hold none of the claim's terms (the question's
     terms beyond its names and fillers); or the question asks whether something
     happened and the newest passage holding the claim's rarest term says, in the clause that holds
     it, that it is still to come."""
     claim = [t for t in claim_terms(question) if t not in _filler_terms()]
     if not claim or not evidence:
-        return "", None
+        return ""
     # all the passages together: a question about two reports ("Does A suggest X, while B says Y?")
     # is spoken to by two passages, each holding its half
     if not term_share(claim, " ".join(e.model_text for e in evidence), idf):
         said = list(dict.fromkeys(w.lower() for w in words_for(question, claim)))[:3]
-        return f"no passage found says anything about {' or '.join(f'“{w}”' for w in said)}", None
+        return f"no passage found says anything about {' or '.join(f'“{w}”' for w in said)}"
     if not _HAPPENED.match(form.request):
-        return "", None
+        return ""
     w = idf(claim) if idf is not None else {t: 1.0 for t in claim}
     held = [t for t in claim if any(term_share([t], e.model_text) > 0 for e in evidence)]
     rarest = max(held, key=lambda t: w.get(t, 0.0))
@@ -297,8 +307,8 @@ def unsettled(
     clauses = [c for c in _CLAUSE_SPLIT.split(newest.model_text) if term_share([rarest], c) > 0]
     if any(_PENDING.search(c) for c in clauses):
         said = quote(newest, question)
-        return f"the newest passage on it ({newest.source or 'an article'}, {_date(newest)}) says it is still pending: “{said}”", newest
-    return "", None
+        return f"the newest passage on it ({newest.source or 'an article'}, {_date(newest)}) says it is still pending: “{said}”"
+    return ""
 
 
 @functools.cache

@@ -342,7 +342,7 @@ class Pipeline:
                 if not shown:
                     yield refuse(f"no passage mentions {' '.join(words_for(standalone, subject)) or ' '.join(subject)}", evidence)
                     return
-                why, _ = unsettled(form, standalone, shown, idf)
+                why = unsettled(form, standalone, shown, idf)
                 if why:  # the model is not asked: what it would pick between Yes and No is a guess
                     yield refuse(why, evidence)
                     return

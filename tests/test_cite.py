@@ -173,6 +173,25 @@ def test_a_number_is_not_found_inside_a_date_or_a_longer_number() -> None:
     assert not ok and "48" in why
 
 
+def test_a_count_written_as_a_word_must_be_in_the_cited_passage() -> None:
+    # the transit overview said "The strike lasted for two weeks" over "now in its second week"
+    week = ev(2, "The city's transit strike, which began on October 2, is now in its second week.", "Northfield Courier", "2023-10-11")
+    q = "Could you sum up the Northfield transit strike?"
+    ok, why = check_sentence("The strike lasted for two weeks [2].", [week], q)
+    assert not ok and "'two'" in why  # "second" is not "two", and the "2" of October 2 is a date
+    three = ev(3, "The strike ended after 3 weeks, when both sides signed a deal.", "Harbor Daily", "2023-10-24")
+    ok, why = check_sentence("The strike ended after three weeks [3].", [three], q)
+    assert ok, why  # the digit supports the word
+    words = ev(4, "The strike ended after three weeks, when both sides signed a deal.", "Harbor Daily", "2023-10-24")
+    assert check_sentence("The strike ended after three weeks [4].", [words], q)[0]
+    # a count the question gives is the asker's premise; "one" is as often a pronoun and not checked
+    ok, why = check_sentence("The deal came after three weeks of talks [2].", [week], "What ended the three weeks of strikes?")
+    assert "'three'" not in why
+    rider = ev(5, "A rider said the strike, which began on October 2, had cost her a job interview.", "Harbor Daily", "2023-10-24")
+    ok, why = check_sentence("One rider said the strike cost her a job interview [5].", [rider], "How did the strike affect riders?")
+    assert ok, why
+
+
 def test_a_sum_of_money_and_a_rate_must_be_what_the_passage_gives() -> None:
     # "what salary" / "how much was it fined" want money: a count of charges is not a salary
     q = "What salary will Beatrice Onyango be paid?"

@@ -34,6 +34,21 @@ def test_attribute_picks_the_passage_that_states_the_facts() -> None:
     assert attribute("About 1,900 workers walked out.", (5,), STRIKE) == (2,)
 
 
+def test_attribute_adds_the_passages_that_hold_what_the_cited_ones_lack() -> None:
+    # the model cited the inquiry and the warnings; "three years" is only in the decision
+    found = [
+        ev(3, "In a decision published on Tuesday, the board found that Quillon had stored customer records without "
+              "encryption for more than three years.", "The Ledger", "2023-10-03", "d"),
+        ev(4, "It also found that the company's own engineers had warned managers about the unprotected server twice "
+              "in 2022 and that neither warning was acted on.", "The Ledger", "2023-10-03", "d"),
+        ev(5, "The National Privacy Board has opened a formal inquiry into Quillon Systems.", "Metro Tech Wire", "2023-09-08", "e"),
+    ]  # fmt: skip
+    said = ("The board came down hard on Quillon because it had stored records without encryption for more than three "
+            "years and ignored two warnings from its engineers in 2022.")  # fmt: skip
+    assert set(attribute(said, (5, 4), found)) >= {3, 4}
+    assert attribute("Quillon stored records without encryption for three years.", (3,), found) == (3,)
+
+
 def test_timeline_quotes_one_passage_per_article_in_date_order_each_with_its_date() -> None:
     f = classify("How did the strike develop?")
     picked = choose_support(f, "How did the strike develop?", STRIKE)
@@ -300,24 +315,23 @@ APPEAL = [
 
 def test_a_yes_no_question_is_not_settled_by_a_passage_that_says_it_is_still_to_come() -> None:
     q = "Did Everton win their appeal against the points deduction?"
-    why, settle = unsettled(classify(q), q, APPEAL)
-    assert settle is not None and settle.n == 2
+    why = unsettled(classify(q), q, APPEAL)
     assert "still pending" in why and "will be heard" in why and "November 24, 2023" in why
     # once a newer passage reports the outcome, the question is settled (by the model, over that passage)
     ruled = [*APPEAL, ev(4, "Everton's appeal against the points deduction was partly upheld on Monday.", "BBC", "2024-02-26", "j")]
-    assert unsettled(classify(q), q, ruled) == ("", None)
+    assert unsettled(classify(q), q, ruled) == ""
     # a question about what is to come is not unsettled by a passage about what is to come
     q2 = "Is Everton's appeal against the deduction going to be heard this season?"
-    assert unsettled(classify(q2), q2, APPEAL) == ("", None)
+    assert unsettled(classify(q2), q2, APPEAL) == ""
 
 
 def test_a_yes_no_question_no_passage_speaks_to_is_unsettled_but_fillers_do_not_count() -> None:
     q = "Is Everton going to appeal their conviction?"
-    why, settle = unsettled(classify(q), q, APPEAL[2:])
-    assert settle is None and "“appeal” or “conviction”" in why
+    why = unsettled(classify(q), q, APPEAL[2:])
+    assert "“appeal” or “conviction”" in why
     # "basically", "now": no claim beyond the names, so nothing a passage could fail to speak to
     q2 = "Is Everton basically Everton now?"
-    assert unsettled(classify(q2), q2, APPEAL[2:]) == ("", None)
+    assert unsettled(classify(q2), q2, APPEAL[2:]) == ""
 
 
 def test_a_modal_verb_of_another_sense_is_not_a_pending_outcome() -> None:
@@ -327,7 +341,7 @@ def test_a_modal_verb_of_another_sense_is_not_a_pending_outcome() -> None:
         ev(1, "Analysts said the recall would hurt sales during the holiday season.", "Review", "2023-11-16", "a"),
         ev(2, "One rider suffered a minor burn when a battery overheated.", "Wire", "2023-10-09", "b"),
     ]
-    assert unsettled(classify(q), q, passages) == ("", None)
+    assert unsettled(classify(q), q, passages) == ""
 
 
 RELAUNCH = (
