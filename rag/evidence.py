@@ -147,6 +147,9 @@ def resolve_days(text: str, published_at: str, fmt: str = "({})") -> str:
         qual = (m.group(1) or "").lower()
         target = WEEKDAY_NAMES.index(m.group(2))
         before = text[max(0, m.start() - 60) : m.start()].lower()
+        # what someone is quoted as saying is not the tense of the weekday's own clause:
+        # '"Jim Jordan will be a great speaker," Trump had said Tuesday' is a past Tuesday
+        before = re.sub(r"^[^“”\"]*[”\"](?=[^“”\"]*$)", " ", re.sub(r"[“\"][^”\"]*[”\"]", " ", before))
         future = qual == "next" or bool(re.search(r"\b(?:will|would|is due|are due|expected|plans? to|set to)\b[^.]*$", before))
         if future:
             delta = (target - pub.weekday()) % 7 or 7

@@ -431,3 +431,12 @@ def test_the_newest_articles_next_sentence_is_quoted_with_the_one_before_it() ->
     # alone, the second sentence would not bear on the question (it never names the Arro 2); read on
     # from the first, as the article has it, it stands
     assert all(s.supported for s in check_answer(out, news, q).sentences)
+
+
+def test_a_weekday_after_a_quote_takes_the_tense_of_its_own_clause() -> None:
+    # the "will" inside the quote made this Tuesday the next one (October 24) in an October 18 article
+    said = "“Jim Jordan will be a great speaker,” Trump had said Tuesday outside a courthouse."
+    assert "Tuesday (October 17, 2023)" in resolve_days(said, "2023-10-18")
+    assert "Tuesday (October 17, 2023)" in resolve_days(said[4:], "2023-10-18")  # the quote's opening cut off
+    # a weekday the clause itself puts ahead is still the next one
+    assert "Friday (October 20, 2023)" in resolve_days("“We will win,” he said, and the vote will be held on Friday.", "2023-10-18")
