@@ -440,3 +440,13 @@ def test_a_weekday_after_a_quote_takes_the_tense_of_its_own_clause() -> None:
     assert "Tuesday (October 17, 2023)" in resolve_days(said[4:], "2023-10-18")  # the quote's opening cut off
     # a weekday the clause itself puts ahead is still the next one
     assert "Friday (October 20, 2023)" in resolve_days("“We will win,” he said, and the vote will be held on Friday.", "2023-10-18")
+
+
+def test_a_sentence_written_twice_is_read_once() -> None:
+    # a picture caption repeated in the article spent two evidence slots on nothing
+    text = (
+        "U2 perform at the Sphere in Las Vegas. The venue cost $2.3 billion to build. "
+        "U2 perform at the Sphere in Las Vegas.  There are 157,000 speakers inside the Sphere."
+    )
+    read = _read("How many speakers are inside the Sphere in Las Vegas?", text, budget=200, per_article=6)
+    assert read.count("U2 perform at the Sphere in Las Vegas.") == 1 and any("157,000" in t for t in read)
