@@ -25,9 +25,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from rag.evidence import long_date
-from rag.lexical import query_terms, terms
+from rag.lexical import frame_terms, query_terms, terms
 from rag.types import AnswerSentence, Evidence
-from rag.words import COMMON_CAPS, FRAME_WORDS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, WEEKDAY_NAMES
+from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, WEEKDAY_NAMES
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
@@ -277,15 +277,11 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
     return counts
 
 
-_FRAME: set[str] = set()
-
-
 def question_terms(question: str) -> list[str]:
     """The terms of what a question is about: its terms minus the words that frame it."""
-    if not _FRAME:
-        _FRAME.update(terms(" ".join(sorted(FRAME_WORDS))))
+    frame = frame_terms()
     q = query_terms(question)
-    return [t for t in q if t not in _FRAME] or q
+    return [t for t in q if t not in frame] or q
 
 
 def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:

@@ -30,7 +30,7 @@ import numpy as np
 from rag.chunk import split_sentences
 from rag.lexical import lexical_scores
 from rag.types import Evidence, Hit
-from rag.words import COMMON_CAPS, MONTH_ABBR, MONTHS, WEEKDAY_NAMES
+from rag.words import COMMON_CAPS, MONTH_ABBR, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
 MIN_SENTENCE_CHARS = 25
 MIN_STORY_SENTENCES = 4  # a summary or a timeline reads at least this many sentences when there are any
@@ -325,14 +325,6 @@ _NOT_PERSON_END = frozenset(
     "Hall Center Centre Transit Cells Motors Labs Technologies Airlines Partners Capital Network Federation League "
     "Senate Congress Parliament Government Republic Kingdom States Nations Europe America Africa Asia".split()
 )
-
-
-_ROLES = frozenset(
-    "Chair Chairman Chairwoman Lawyer Judge Chief Mayor President Senator Minister Coach Manager Director Officer "
-    "Professor Prosecutor Spokesperson Spokesman Spokeswoman Analyst Expert Captain Detective Sergeant Governor "
-    "Secretary Commissioner Economist Striker Defender Forward Midfielder Goalkeeper Veteran Teenager Battery "
-    "Defence Defense Prime Foreign Finance Deputy Former Acting Interim Sir Dame Lord Lady Rep Sen Gov Gen".split()
-)
 _INTRO = re.compile(
     r"(?:Under|In|At|After|Before|During|Following|According\s+to|With|Despite|By|For|From|On|Asked\s+by|"
     r"Speaking\s+(?:to|with)|Recalling|Asked|Later|Earlier|Meanwhile|Still|However|Instead)\b[^,.]*,"
@@ -352,7 +344,7 @@ def _people(text: str) -> list[tuple[int, str, int]]:
         words = m.group(0).split()
         # "The", "Judge Harold Fenwick", and ordinary words capitalised by a sentence or a heading
         # ("Start: TE Jake Ferguson", "Advertisement"): a word the text also writes in lower case
-        while words and (words[0] in COMMON_CAPS or words[0] in _ROLES or words[0].lower() in lower):
+        while words and (words[0] in COMMON_CAPS or words[0] in ROLE_WORDS or words[0].lower() in lower):
             words = words[1:]
         if not words or words[-1] in _NOT_PERSON_END or any(w in COMMON_CAPS or w.lower() in lower for w in words):
             continue

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.words import FRAME_WORDS
+
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _WORD = re.compile(TOKEN_PATTERN)
 
@@ -71,6 +73,13 @@ def question_words() -> frozenset[str]:
     from rag.words import AUXILIARIES, WH_WORDS
 
     return frozenset(terms(" ".join(w for w in (*WH_WORDS, *AUXILIARIES) if "'" not in w)))
+
+
+@functools.lru_cache(maxsize=1)
+def frame_terms() -> frozenset[str]:
+    """Terms of the words that frame a question ("what happened", "how many", "summarize"):
+    they say what shape the answer takes, not what it is about."""
+    return frozenset(terms(" ".join(sorted(FRAME_WORDS))))
 
 
 def query_terms(query: str) -> list[str]:

@@ -91,3 +91,11 @@ IRREGULAR = {
     "written": "write", "led": "lead", "built": "build", "drew": "draw", "drawn": "draw", "fought": "fight",
     "caught": "catch", "sought": "seek", "thought": "think", "became": "becom", "grew": "grow", "grown": "grow",
 }
+
+# Titles and roles written before a name ("Judge Harold Fenwick", "Chief financial officer Peter Lund").
+ROLE_WORDS = frozenset(
+    "Chair Chairman Chairwoman Lawyer Judge Chief Mayor President Senator Minister Coach Manager Director Officer "
+    "Professor Prosecutor Spokesperson Spokesman Spokeswoman Analyst Expert Captain Detective Sergeant Governor "
+    "Secretary Commissioner Economist Striker Defender Forward Midfielder Goalkeeper Veteran Teenager Battery "
+    "Defence Defense Prime Foreign Finance Deputy Former Acting Interim Sir Dame Lord Lady Rep Sen Gov Gen".split()
+)
