@@ -288,8 +288,8 @@ def unsettled(
     """Why the passages cannot settle a Yes/No question ("" when they may), quoting the passage
     that shows it where one does. Two cases: the passages together hold none of the claim's terms (the question's
     terms beyond its names and fillers); or the question asks whether something
-    happened and the newest passage holding the claim's rarest term says, in the clause that holds
-    it, that it is still to come."""
+    happened and a passage of the newest day on the claim's rarest term says, in the clause that
+    holds it, that it is still to come."""
     claim = [t for t in claim_terms(question) if t not in _filler_terms()]
     if not claim or not evidence:
         return ""
@@ -303,11 +303,14 @@ def unsettled(
     w = idf(claim) if idf is not None else {t: 1.0 for t in claim}
     held = [t for t in claim if any(term_share([t], e.model_text) > 0 for e in evidence)]
     rarest = max(held, key=lambda t: w.get(t, 0.0))
-    newest = max((e for e in evidence if term_share([rarest], e.model_text) > 0), key=lambda e: (e.published_at or "", -e.n))
-    clauses = [c for c in _CLAUSE_SPLIT.split(newest.model_text) if term_share([rarest], c) > 0]
-    if any(_PENDING.search(c) for c in clauses):
-        said = quote(newest, question)
-        return f"the newest passage on it ({newest.source or 'an article'}, {_date(newest)}) says it is still pending: “{said}”"
+    # the newest day's passages holding the claim's rarest term, each read in the clause that holds
+    # it: one that says it is still to come speaks for the day ("Everton's appeal against the
+    # 10-point deduction will be heard ..." beside "He described the deduction as unjust")
+    on_it = [e for e in evidence if term_share([rarest], e.model_text) > 0]
+    day = max(e.published_at or "" for e in on_it)
+    for e in sorted((e for e in on_it if (e.published_at or "") == day), key=lambda e: (-term_share(claim, e.model_text, idf), e.n)):
+        if any(_PENDING.search(c) for c in _CLAUSE_SPLIT.split(e.model_text) if term_share([rarest], c) > 0):
+            return f"the newest passage on it ({e.source or 'an article'}, {_date(e)}) says it is still pending: “{quote(e, question)}”"
     return ""
 
 

@@ -323,6 +323,12 @@ def test_a_yes_no_question_is_not_settled_by_a_passage_that_says_it_is_still_to_
     # a question about what is to come is not unsettled by a passage about what is to come
     q2 = "Is Everton's appeal against the deduction going to be heard this season?"
     assert unsettled(classify(q2), q2, APPEAL) == ""
+    # all of the newest day's passages on the claim's rarest word speak for it: a sentence of the
+    # same article that names only the deduction does not hide that the appeal is still to be heard
+    unjust = ev(0, "He described the deduction as both disproportionate and unjust.", "The Guardian", "2023-11-24", "h")
+    rare_deduction = lambda ts: {t: 5.0 if t.startswith("deduct") else 1.0 for t in ts}  # noqa: E731
+    why = unsettled(classify(q), q, [unjust, *APPEAL[:2]], rare_deduction)
+    assert "still pending" in why and "will be heard" in why
 
 
 def test_a_yes_no_question_no_passage_speaks_to_is_unsettled_but_fillers_do_not_count() -> None:
