@@ -378,6 +378,34 @@ CLAUSE_SHARE = 1 / 3
 _CLAUSE = re.compile(r",\s*(?:while|whereas|but|and|compared with)\b|;|\s(?:while|whereas)\s", re.I)
 
 
+# a figure a passage gives only as a possibility, a demand or a ceiling ("guidelines suggest a
+# sentence of 12 to 18 months", "faces up to 20 years", "the union asked for 9%") is not what
+# happened: a sentence stating it must say so too ("could", "faces", "asked for", ...)
+_HEDGE_SOURCE = re.compile(
+    r"\b(?:suggest\w*|could|might|(?-i:may)(?!\s+\d)|up to|as much as|fac(?:e|es|ing)|guideline\w*|propos\w*|"
+    r"potential\w*|possibl\w*|seek\w*|sought|demand\w*|ask(?:s|ed|ing)? for|recommend\w*|maximum)\b",
+    re.I,
+)
+_HEDGE_SAID = re.compile(
+    _HEDGE_SOURCE.pattern[:-3] + r"|would|expect\w*|likely|plan\w*|want\w*|estimat\w*|request\w*|offer\w*|if|unless|call\w* for)\b",
+    re.I,
+)
+_FIGURE_CLAUSE = re.compile(r"[,;:()—–]|\.\s|\s(?:while|whereas|but)\s")
+
+
+def _hedged_figure(n: str, cited: Sequence[Evidence]) -> str:
+    """The clause of the cited passages that gives the figure ``n`` only hedged, when every clause
+    that gives it is hedged; '' when one states it outright (or none gives it as digits)."""
+    found = []
+    for e in cited:
+        for clause in _FIGURE_CLAUSE.split(e.model_text):
+            if any(norm_num(x) == n for x in NUMBER.findall(without_name_numbers(clause))):
+                found.append(clause.strip())
+    if found and all(_HEDGE_SOURCE.search(c) for c in found):
+        return found[0]
+    return ""
+
+
 def _borrowed_figure(
     body: str, cited: Sequence[Evidence], q_nums: set[str], idf: Callable[[list[str]], dict[str, float]] | None = None
 ) -> str:
@@ -442,6 +470,10 @@ def check_sentence(
     for w in sorted({w.lower() for w in COUNT_WORD.findall(body)}):
         if not re.search(rf"\b{w}\b", ev_low) and not re.search(rf"\b{w}\b", q_low) and not _holds_figure(COUNT_VALUE[w], count_text):
             return False, f"'{w}' is not in the cited passage"
+    if not _HEDGE_SAID.search(body):
+        for n in sorted(nums - q_nums):
+            if hedged := _hedged_figure(n, cited):
+                return False, f"the cited passage gives {n} only as a possibility (“{hedged}”)"
     if clash := _borrowed_figure(body, cited, q_nums, idf):
         return False, clash
     given = rates(ev_text)

@@ -192,6 +192,27 @@ def test_a_count_written_as_a_word_must_be_in_the_cited_passage() -> None:
     assert ok, why
 
 
+def test_a_figure_the_passage_gives_only_as_a_possibility_is_not_stated_as_fact() -> None:
+    # "How long was Changpeng Zhao sentenced to?" was answered from what the guidelines suggest
+    guide = ev(4, "While guidelines suggest a sentence of 12 to 18 months, the Justice Department could push for a "
+                  "lengthier punishment for the Binance founder.", "CNBC", "2023-11-30")
+    q = "How long was Changpeng Zhao sentenced to?"
+    ok, why = check_sentence("Changpeng Zhao was sentenced to 12 to 18 months [4].", [guide], q)
+    assert not ok and "possibility" in why and "guidelines suggest" in why
+    # said as what it is, it stands
+    ok, why = check_sentence("Guidelines suggest Zhao could get 12 to 18 months [4].", [guide], q)
+    assert ok, why
+    # a passage that gives the ceiling and the outcome supports the outcome, not the ceiling
+    both = ev(5, "He faced charges carrying up to 110 years in prison, and was sentenced to 25 years.", "Fortune", "2024-03-28")
+    q = "How long was he sentenced to?"
+    assert check_sentence("He was sentenced to 25 years [5].", [both], q)[0]
+    ok, why = check_sentence("He was sentenced to 110 years [5].", [both], q)
+    assert not ok and "110" in why
+    # "May" the month is not a hedge
+    may = ev(6, "In May, the court sentenced him to 25 years in prison.", "Fortune", "2024-06-01")
+    assert check_sentence("He was sentenced to 25 years in May [6].", [may], q)[0]
+
+
 def test_a_sum_of_money_and_a_rate_must_be_what_the_passage_gives() -> None:
     # "what salary" / "how much was it fined" want money: a count of charges is not a salary
     q = "What salary will Beatrice Onyango be paid?"
