@@ -19,6 +19,7 @@ dropped and counted. This module composes nothing and calls no model.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,7 +28,7 @@ from datetime import date
 from rag.evidence import long_date
 from rag.lexical import frame_terms, query_terms, terms
 from rag.types import AnswerSentence, Evidence
-from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, WEEKDAY_NAMES
+from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
 MARKER = re.compile(r"\s*\[(\d{1,3})\]")
 NUMBER = re.compile(r"(?<![\w.])\$?\d[\d,]*(?:\.\d+)?%?")
@@ -406,6 +407,44 @@ def _hedged_figure(n: str, cited: Sequence[Evidence]) -> str:
     return ""
 
 
+# a name is its words in their order: "Tessaro Energy" is not in passages that name "Tessaro Cells"
+# and "Norvik Energy", nor "Northfield Rovers" in one that says "Rovers" under the outlet
+# "Northfield Courier"; one word may come between ("Jack “Jacksfilms” Douglass")
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)+")
+_NOT_NAME_PART = COMMON_CAPS | ROLE_WORDS | frozenset(MONTH_NAMES) | frozenset(WEEKDAY_NAMES)
+
+
+def _name_tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", re.sub(r"['’]s\b", "", text.lower()))
+
+
+def _split_name(body: str, cited: Sequence[Evidence], question: str) -> str:
+    """Two adjacent words of a name in ``body`` that no cited passage, its title or outlet, nor
+    the question writes together (at most one word apart); '' when there are none."""
+    fields = [f for e in cited for f in (e.model_text, e.title, e.source)] + [question]
+    seqs = [_name_tokens(f) for f in fields]
+    prose = set(re.findall(r"\b[a-z]{2,}\b", " ".join(fields)))
+
+    def together(a: str, b: str) -> bool:
+        return any(t == a and b in seq[i + 1 : i + 3] for seq in seqs for i, t in enumerate(seq))
+
+    body = body.strip()
+    for m in _NAME_RUN.finditer(body):
+        words = m.group(0).split()
+        for i, (a, b) in enumerate(itertools.pairwise(words)):
+            if re.search(r"['’]s?$", a):
+                continue  # a possessive ends a name: "Kestrel's Arro 2"
+            a, b = a.rstrip("."), b.rstrip(".")
+            ta, tb = _name_tokens(a), _name_tokens(b)
+            if a in _NOT_NAME_PART or b in _NOT_NAME_PART or not ta or not tb:
+                continue
+            if m.start() == 0 and i == 0 and ta[-1] in prose:
+                continue  # the sentence's first word, written in lower case in the passage: prose
+            if not together(ta[-1], tb[0]):
+                return f"{a} {b}"
+    return ""
+
+
 def _borrowed_figure(
     body: str, cited: Sequence[Evidence], q_nums: set[str], idf: Callable[[list[str]], dict[str, float]] | None = None
 ) -> str:
@@ -483,6 +522,8 @@ def check_sentence(
     missing = [w for w in names if w.lower() not in ev_low and w.lower() not in q_low]
     if missing:
         return False, f"the name {missing[0]} is not in the cited passage"
+    if split := _split_name(body, cited, question):
+        return False, f"the name {split} is not in the cited passage (its words are, apart)"
     # what the sentence adds to the question must be in the passage: a sentence that restates a
     # long question around its answer ("Apple is known for its stance on privacy and ...") is
     # judged on the answer, the question's words being the asker's premises

@@ -213,6 +213,30 @@ def test_a_figure_the_passage_gives_only_as_a_possibility_is_not_stated_as_fact(
     assert check_sentence("He was sentenced to 25 years in May [6].", [may], q)[0]
 
 
+def test_a_name_is_its_words_in_their_order_not_its_words_anywhere() -> None:
+    # both words are in the passage, in two other names: "Tessaro Cells" and "Norvik Energy"
+    relaunch = ev(5, "The relaunched bike uses a redesigned battery pack built with cells from Norvik Energy, "
+                     "replacing the Tessaro Cells batteries that caused the recall.", "Metro Tech Wire", "2023-12-11")
+    q = "Why did the Arro 2 batteries overheat?"
+    ok, why = check_sentence("The batteries overheated because they used cells from Tessaro Energy [5].", [relaunch], q)
+    assert not ok and "Tessaro Energy" in why
+    assert check_sentence("The batteries that caused the recall used cells from Tessaro Cells [5].", [relaunch], q)[0]
+    # "Northfield" from the outlet's name and "Rovers" from the headline are not the club's name
+    pub = ev(2, "Pub landlord Frank Tully said he had not seen the neighbourhood this busy since the "
+                "title-winning season in 2009.", "Northfield Courier", "2023-09-30", title="Unbeaten Rovers sit on top")
+    ok, why = check_sentence("Northfield Rovers won the Premier Division title this season [2].", [pub], "Who won the Premier Division title this season?")
+    assert not ok and "Northfield Rovers" in why
+    # a nickname between the names, a possessive and a role word before a name stand
+    feud = ev(1, "YouTube suspended the ad money of Alia “SSSniperwolf” Shelesh after Jack “Jacksfilms” Douglass "
+                 "said she filmed the outside of his home.", "Polygon", "2023-10-25")
+    q = "How come YouTube pulled SSSniperwolf's ad money?"
+    assert check_sentence("YouTube suspended it after Jack Douglass said Shelesh filmed his home [1].", [feud], q)[0]
+    assert check_sentence("YouTube suspended Shelesh's ad money after Douglass's complaint about his home [1].", [feud], q)[0]
+    judge = ev(3, "Judge Harold Fenwick ordered Marcus Delane to repay $2.7 million.", "The Ledger", "2023-12-07")
+    q = "What did the judge order Delane to do?"
+    assert check_sentence("Judge Fenwick ordered Delane to repay $2.7 million [3].", [judge], q)[0]
+
+
 def test_a_sum_of_money_and_a_rate_must_be_what_the_passage_gives() -> None:
     # "what salary" / "how much was it fined" want money: a count of charges is not a salary
     q = "What salary will Beatrice Onyango be paid?"
