@@ -391,6 +391,8 @@ _HEDGE_SAID = re.compile(
     _HEDGE_SOURCE.pattern[:-3] + r"|would|expect\w*|likely|plan\w*|want\w*|estimat\w*|request\w*|offer\w*|if|unless|call\w* for)\b",
     re.I,
 )
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+_CONDITION = re.compile(r"\W*(?:if|unless|should)\b", re.I)
 _FIGURE_CLAUSE = re.compile(r"[,;:()—–]|\.\s|\s(?:while|whereas|but)\s")
 
 
@@ -399,11 +401,15 @@ def _hedged_figure(n: str, cited: Sequence[Evidence]) -> str:
     that gives it is hedged; '' when one states it outright (or none gives it as digits)."""
     found = []
     for e in cited:
-        for clause in _FIGURE_CLAUSE.split(e.model_text):
-            if any(norm_num(x) == n for x in NUMBER.findall(without_name_numbers(clause))):
-                found.append(clause.strip())
-    if found and all(_HEDGE_SOURCE.search(c) for c in found):
-        return found[0]
+        for sentence in _SENTENCE_END.split(e.model_text):
+            # "If he fails to pay within two years, another 18 months will be added": every clause
+            # of a sentence that opens with a condition is conditional
+            conditional = bool(_CONDITION.match(sentence))
+            for clause in _FIGURE_CLAUSE.split(sentence):
+                if any(norm_num(x) == n for x in NUMBER.findall(without_name_numbers(clause))):
+                    found.append((clause.strip(), conditional))
+    if found and all(cond or _HEDGE_SOURCE.search(c) for c, cond in found):
+        return found[0][0]
     return ""
 
 

@@ -211,6 +211,14 @@ def test_a_figure_the_passage_gives_only_as_a_possibility_is_not_stated_as_fact(
     # "May" the month is not a hedge
     may = ev(6, "In May, the court sentenced him to 25 years in prison.", "Fortune", "2024-06-01")
     assert check_sentence("He was sentenced to 25 years in May [6].", [may], q)[0]
+    # a figure in a sentence that opens with a condition is conditional in each of its clauses
+    cond = ev(3, "Judge Harold Fenwick ordered Delane to repay $2.7 million. If he fails to pay within two years, "
+                 "another 18 months will be added to his sentence.", "The Ledger", "2023-12-07")
+    q = "What did the judge order Delane to do besides going to prison?"
+    ok, why = check_sentence("The judge added another 18 months to his sentence [3].", [cond], q)
+    assert not ok and "possibility" in why
+    said = "The judge ordered Delane to repay $2.7 million; if he fails to pay, another 18 months will be added [3]."
+    assert check_sentence(said, [cond], q)[0]
 
 
 def test_a_name_is_its_words_in_their_order_not_its_words_anywhere() -> None:
