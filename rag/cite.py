@@ -391,7 +391,7 @@ _HEDGE_SAID = re.compile(
     _HEDGE_SOURCE.pattern[:-3] + r"|would|expect\w*|likely|plan\w*|want\w*|estimat\w*|request\w*|offer\w*|if|unless|call\w* for)\b",
     re.I,
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z0-9\"“])")
 _CONDITION = re.compile(r"\W*(?:if|unless|should)\b", re.I)
 _FIGURE_CLAUSE = re.compile(r"[,;:()—–]|\.\s|\s(?:while|whereas|but)\s")
 

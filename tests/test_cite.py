@@ -219,6 +219,11 @@ def test_a_figure_the_passage_gives_only_as_a_possibility_is_not_stated_as_fact(
     assert not ok and "possibility" in why
     said = "The judge ordered Delane to repay $2.7 million; if he fails to pay, another 18 months will be added [3]."
     assert check_sentence(said, [cond], q)[0]
+    # the condition ends with its sentence, also where the next one opens with a figure (a live blog)
+    blog = ev(1, "If Hope gets going, West Indies take the spoils. 12.4 overs: West Indies 108-4 (Hope 27, Powell 6). "
+                 "Shai Hope can't break the legspin.", "The Guardian", "2023-12-12")
+    q = "How did Shai Hope do against legspin in the fifth T20?"
+    assert check_sentence("West Indies were 108-4 after 12.4 overs, Hope on 27, unable to break the legspin [1].", [blog], q)[0]
 
 
 def test_a_name_is_its_words_in_their_order_not_its_words_anywhere() -> None:
