@@ -418,23 +418,38 @@ def _hedged_figure(n: str, cited: Sequence[Evidence]) -> str:
 # "Northfield Courier"; one word may come between ("Jack “Jacksfilms” Douglass")
 _NAME_RUN = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)+")
 _NOT_NAME_PART = COMMON_CAPS | ROLE_WORDS | frozenset(MONTH_NAMES) | frozenset(WEEKDAY_NAMES)
+_INITIALS = re.compile(r"\b([A-Za-z])\.\s?(?=[A-Za-z]\b\.?)")  # "U. S." and "U.S." are "US"
 
 
 def _name_tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", re.sub(r"['’]s\b", "", text.lower()))
+    """Lower-case word tokens, a possessive's "'s" and a plural's "s" dropped ("Apple Watches")."""
+    words = re.findall(r"[a-z0-9]+", re.sub(r"['’]s\b", "", _INITIALS.sub(r"\1", text).lower()))
+    return [w[:-2] if w.endswith("es") and len(w) > 4 else w[:-1] if w.endswith("s") and len(w) > 3 else w for w in words]
 
 
 def _split_name(body: str, cited: Sequence[Evidence], question: str) -> str:
-    """Two adjacent words of a name in ``body`` that no cited passage, its title or outlet, nor
-    the question writes together (at most one word apart); '' when there are none."""
-    fields = [f for e in cited for f in (e.model_text, e.title, e.source)] + [question]
-    seqs = [_name_tokens(f) for f in fields]
+    """Two adjacent words of a name in ``body`` that the cited passages (with their titles and
+    outlets) both hold but never together (at most one word apart), nor the question, where a
+    passage or outlet writes one of them in another name ("Tessaro Cells", "Northfield Courier");
+    '' when there are none. "Sam" in a headline's "Sam and I" and "Altman" in the text are Sam
+    Altman; a word they do not hold at all is the plain name check's business."""
+    fields = [f for e in cited for f in (e.model_text, e.title, e.source)]
+    seqs = [_name_tokens(f) for f in [*fields, question]]
+    held = {t for seq in seqs[:-1] for t in seq}
     prose = set(re.findall(r"\b[a-z]{2,}\b", " ".join(fields)))
+    after: dict[str, set[str]] = {}  # the words that follow / precede a word inside the passages' names
+    before: dict[str, set[str]] = {}
+    for f in (f for e in cited for f in (e.model_text, e.source)):
+        for run in _NAME_RUN.finditer(_INITIALS.sub(r"\1", f)):
+            parts = [_name_tokens(w) for w in run.group(0).split() if w.rstrip(".") not in _NOT_NAME_PART]
+            for x, y in itertools.pairwise(p for p in parts if p):
+                after.setdefault(x[-1], set()).add(y[0])
+                before.setdefault(y[0], set()).add(x[-1])
 
     def together(a: str, b: str) -> bool:
         return any(t == a and b in seq[i + 1 : i + 3] for seq in seqs for i, t in enumerate(seq))
 
-    body = body.strip()
+    body = _INITIALS.sub(r"\1", body.strip())
     for m in _NAME_RUN.finditer(body):
         words = m.group(0).split()
         for i, (a, b) in enumerate(itertools.pairwise(words)):
@@ -444,9 +459,10 @@ def _split_name(body: str, cited: Sequence[Evidence], question: str) -> str:
             ta, tb = _name_tokens(a), _name_tokens(b)
             if a in _NOT_NAME_PART or b in _NOT_NAME_PART or not ta or not tb:
                 continue
-            if m.start() == 0 and i == 0 and ta[-1] in prose:
+            if m.start() == 0 and i == 0 and a.lower() in prose:
                 continue  # the sentence's first word, written in lower case in the passage: prose
-            if not together(ta[-1], tb[0]):
+            x, y = ta[-1], tb[0]
+            if x in held and y in held and not together(x, y) and (after.get(x, set()) - {y} or before.get(y, set()) - {x}):
                 return f"{a} {b}"
     return ""
 

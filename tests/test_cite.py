@@ -245,6 +245,21 @@ def test_a_name_is_its_words_in_their_order_not_its_words_anywhere() -> None:
     q = "How come YouTube pulled SSSniperwolf's ad money?"
     assert check_sentence("YouTube suspended it after Jack Douglass said Shelesh filmed his home [1].", [feud], q)[0]
     assert check_sentence("YouTube suspended Shelesh's ad money after Douglass's complaint about his home [1].", [feud], q)[0]
+    # a name the question gives, a plural and initials written two ways are the same name
+    deal = ev(4, "Lawmakers also agreed a phased approach to the Act's demands, with 24 months before the rules apply.",
+              "TechCrunch", "2023-12-11", title="EU strikes deal")
+    q = "What did EU lawmakers agree in December about AI?"
+    assert check_sentence("EU lawmakers agreed a phased approach to the EU AI Act's demands [4].", [deal], q)[0]
+    ban = ev(7, "Apple is exploring options to get around the import ban on its watches, the Apple Watch Series 9 and "
+                "Ultra 2.", "The Verge", "2023-12-19")
+    assert check_sentence("Apple is exploring options to get around the ban on Apple Watches [7].", [ban], "Summarise the Apple Watch import ban story.")[0]
+    doj = ev(1, "Zhao pleaded guilty to violations brought by the Department of Justice and other U.S. agencies.", "TechCrunch", "2023-11-21")
+    assert check_sentence("The Department of Justice and other U. S. agencies [1].", [doj], "Which US agencies did Binance settle with?")[0]
+    # a first name in a headline's quote and the surname in the text are one person's name
+    exit_ = ev(2, "Altman's exit is shocking, as he has been the face of generative AI, said Gartner analyst Arun "
+                  "Chandrasekaran.", "Fortune", "2023-11-18", title="Ex-chairman: 'Sam and I are shocked'")
+    q = "Who became a notable figure in generative AI and faced a shocking departure from OpenAI?"
+    assert check_sentence("Sam Altman, the face of generative AI, had a shocking exit [2].", [exit_], q)[0]
     judge = ev(3, "Judge Harold Fenwick ordered Marcus Delane to repay $2.7 million.", "The Ledger", "2023-12-07")
     q = "What did the judge order Delane to do?"
     assert check_sentence("Judge Fenwick ordered Delane to repay $2.7 million [3].", [judge], q)[0]
