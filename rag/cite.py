@@ -146,8 +146,11 @@ ASKED = {
     "count": "the number the question asks for",
     "time": "the time the question asks for",
     "person": "who the question asks about",
+    "name": "the name the question asks for",
 }
-SOFT_ASKS = {"person"}  # "who was hurt?" may be answered without a name ("a worker"): preferred, not required
+# "who was hurt?" may be answered without a name ("a worker"), and a "which company" question over
+# passages that name no other company keeps the model's answer: preferred, not required
+SOFT_ASKS = {"person", "name"}
 
 
 def states(kind: str, text: str, question: str = "") -> bool:
@@ -158,6 +161,15 @@ def states(kind: str, text: str, question: str = "") -> bool:
     does not already give, or a description of someone, not a bare pronoun."""
     if kind == "time":
         return bool(_TIME_WORDS.search(text))
+    if kind == "name":  # "Which company supplied Kestrel's batteries?" is not answered by "Kestrel Mobility"
+        asked = set(_name_tokens(question))
+        bare = strip_markers(text)
+        names = set(stated_facts(bare)[1])
+        for run in re.finditer(r"[A-Z][\w&.-]*(?:['’]s?|(?:\s+[A-Z][\w&.-]*)*(?:['’]s?)?)", bare):  # "Amazon's" ends a name
+            words = [w for w in run.group(0).split() if re.sub(r"['’]s?$", "", w) in names]
+            if words and not any(t in asked for w in words for t in _name_tokens(w)):
+                return True
+        return False
     if kind == "person":  # a name, or a description ("an owner"), but not only a pronoun ("She replaces ...")
         asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
         bare = strip_markers(text)

@@ -135,6 +135,12 @@ _ASKS_AMOUNT = re.compile(
     re.I,
 )
 _ASKS_PERSON = re.compile(r"^(?:who|whom|whose)\b(?!\s+(?:else|cares)\b)", re.I)
+# "which company / supplier / team ...": the answer names one, and not one the question already names
+_ASKS_NAME = re.compile(
+    r"^(?:which|what)\s+(?:(?!(?:did|does|do|is|was|were|are|has|have|had|will|would|can|could|the|a|an)\b)[\w'’-]+\s+){0,2}?(?:company|companies|firm|supplier|manufacturer|maker|brand|team|club|"
+    r"outlet|newspaper|publication|agency|organi[sz]ation|bank|university|startup|retailer|airline|lab)\b",
+    re.I,
+)
 _ASKS_TIME = re.compile(r"^(?:(?:since|until|by)\s+)?when\b|^(?:in\s+|on\s+)?what\s+(?:year|month|day|date|time)\b", re.I)
 
 _YESNO_START = re.compile(rf"^(?:{_AUX})\b|^(?:is\s+it\s+true|true\s+or\s+false)\b", re.I)
@@ -224,7 +230,8 @@ def classify(question: str) -> QuestionForm:
 def asks_for(question: str) -> str:
     """What a question asks to be told, where an answer can be checked for it: "count"
     (how many), "amount" (how much / how long / how old, what was the fine / price / score ...),
-    "time" (when, what year / day / date), "person" (who, whom, whose), else ""."""
+    "time" (when, what year / day / date), "person" (who, whom, whose), "name" (which company,
+    supplier, team, outlet ...), else ""."""
     r = _unwrap(" ".join(question.split())).strip()
     if _ASKS_TIME.match(r):
         return "time"
@@ -232,4 +239,6 @@ def asks_for(question: str) -> str:
         return "count" if re.match(r"how\s+many\b", r, re.I) else "amount"
     if _ASKS_PERSON.match(r):
         return "person"
+    if _ASKS_NAME.match(r):
+        return "name"
     return ""

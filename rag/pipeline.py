@@ -108,7 +108,7 @@ def stating_bonus(query: str, form: QuestionForm) -> Any:
     """For a fact question that asks for a count, an amount or a time (``asks_for``): the
     evidence bonus of a sentence that states one of the kind asked for (``rag.cite.states``)."""
     asks = asks_for(query) if form.kind in ("fact", "open") else ""
-    if not asks or asks == "person" or STATING_BONUS <= 0:
+    if not asks or asks in ("person", "name") or STATING_BONUS <= 0:
         return None
 
     def bonus(text: str) -> float:

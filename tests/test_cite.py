@@ -120,6 +120,11 @@ def test_an_answer_must_state_the_figure_or_time_its_question_asks_for() -> None
     assert not states("person", "She replaces an interim leadership team [2].", q)  # no name
     assert not states("person", "Her appointment ends an interim period [2].", q)
     assert states("person", "An owner suffered a minor burn [1].", "Who was hurt?")  # a description says who
+    # "which company": a name the question does not already give, not its own subject again
+    q = "Which company supplied the batteries that caught fire in Kestrel's e-bike?"
+    assert not states("name", "Kestrel Mobility [1].", q)
+    assert states("name", "The cells came from Tessaro Cells, the supplier Kestrel began using this year [1].", q)
+    assert not states("name", "The company that supplied them [1].", q)
     q = "How long was Kestrel's recall expected to take?"
     sents = [AnswerSentence("Kestrel recalled 18,000 Arro 2 e-bikes [1].", (1,), False, role="answer")]
     res = check_answer(sents, [RECALL], q, asks="amount")

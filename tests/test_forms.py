@@ -118,6 +118,11 @@ def test_recency_and_sides() -> None:
         ("Can you tell me who was hurt in the fire?", "person"),
         ("Why was the Arro 2 recalled?", ""),
         ("What happened at the trial?", ""),
+        ("Which company supplied the batteries that caught fire in Kestrel's e-bike?", "name"),
+        ("what battery supplier did kestrel switch to", "name"),
+        ("Which team beat Rovers on Boxing Day?", "name"),
+        ("Which Apple product faces an import ban?", ""),  # a product may carry its maker's name
+        ("What did the company say?", ""),
     ],
 )
 def test_what_a_question_asks_to_be_told(question: str, asks: str) -> None:
