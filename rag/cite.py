@@ -394,15 +394,14 @@ _CLAUSE = re.compile(r",\s*(?:while|whereas|but|and|compared with)\b|;|\s(?:whil
 # a figure a passage gives only as a possibility, a demand or a ceiling ("guidelines suggest a
 # sentence of 12 to 18 months", "faces up to 20 years", "the union asked for 9%") is not what
 # happened: a sentence stating it must say so too ("could", "faces", "asked for", ...)
-_HEDGE_SOURCE = re.compile(
-    r"\b(?:suggest\w*|could|might|(?-i:may)(?!\s+\d)|up to|as much as|fac(?:e|es|ing)|guideline\w*|propos\w*|"
-    r"potential\w*|possibl\w*|seek\w*|sought|demand\w*|ask(?:s|ed|ing)? for|recommend\w*|maximum)\b",
-    re.I,
+_HEDGE_WORDS = (
+    r"suggest\w*|could|might|(?-i:may)(?!\s+\d)|up to|as much as|fac(?:e|es|ing)|guideline\w*|propos\w*|"
+    r"potential\w*|possibl\w*|seek\w*|sought|demand\w*|ask(?:s|ed|ing)? for|recommend\w*|maximum"
 )
-_HEDGE_SAID = re.compile(
-    _HEDGE_SOURCE.pattern[:-3] + r"|would|expect\w*|likely|plan\w*|want\w*|estimat\w*|request\w*|offer\w*|if|unless|call\w* for)\b",
-    re.I,
-)
+# a sentence may also say it is hedged in words a passage uses for plans and estimates
+_HEDGE_SAID_WORDS = r"would|expect\w*|likely|plan\w*|want\w*|estimat\w*|request\w*|offer\w*|if|unless|call\w* for"
+_HEDGE_SOURCE = re.compile(rf"\b(?:{_HEDGE_WORDS})\b", re.I)
+_HEDGE_SAID = re.compile(rf"\b(?:{_HEDGE_WORDS}|{_HEDGE_SAID_WORDS})\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z0-9\"“])")
 _CONDITION = re.compile(r"\W*(?:if|unless|should)\b", re.I)
 _FIGURE_CLAUSE = re.compile(r"[,;:()—–]|\.\s|\s(?:while|whereas|but)\s")
