@@ -39,6 +39,7 @@ NUMBER_WORDS = set(SMALL_NUMBERS)
 # passage. Not "one", which is as often a pronoun ("one owner said", "one of the")
 COUNT_WORD = re.compile(r"\b(" + "|".join(SMALL_NUMBERS[1:]) + r")\b", re.I)
 COUNT_VALUE = {w: str(i) for i, w in enumerate(SMALL_NUMBERS, 1)}
+_COUNT_SPAN = re.compile(r"\b(" + "|".join(SMALL_NUMBERS[1:]) + r")(?:[\s-]+[a-z]+)?[\s-]+(day|week|month|year)s?\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -542,6 +543,12 @@ def check_sentence(
     for w in sorted({w.lower() for w in COUNT_WORD.findall(body)}):
         if not re.search(rf"\b{w}\b", ev_low) and not re.search(rf"\b{w}\b", q_low) and not _holds_figure(COUNT_VALUE[w], count_text):
             return False, f"'{w}' is not in the cited passage"
+    # a count of days, weeks, months or years is that count of that unit: "lasted for two weeks" is
+    # not in "5.5% over two years ... now in its second week"
+    for w, unit in sorted({(w.lower(), u.lower()) for w, u in _COUNT_SPAN.findall(body)}):
+        said = rf"\b(?:{w}|{COUNT_VALUE[w]})(?:[\s-]+[a-z]+)?[\s-]+{unit}s?\b"
+        if not re.search(said, count_text) and not re.search(said, q_low):
+            return False, f"'{w} {unit}s' is not in the cited passage"
     if not _HEDGE_SAID.search(body):
         for n in sorted(nums - q_nums):
             if hedged := _hedged_figure(n, cited):

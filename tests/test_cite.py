@@ -195,6 +195,13 @@ def test_a_count_written_as_a_word_must_be_in_the_cited_passage() -> None:
     rider = ev(5, "A rider said the strike, which began on October 2, had cost her a job interview.", "Harbor Daily", "2023-10-24")
     ok, why = check_sentence("One rider said the strike cost her a job interview [5].", [rider], "How did the strike affect riders?")
     assert ok, why
+    # a count of weeks is that count of weeks: "two" of "over two years" does not say "two weeks"
+    offer = ev(6, "NRT raised its offer to 5.5% over two years, and the strike is now in its second week.", "Northfield Courier", "2023-10-11")
+    ok, why = check_sentence("The strike lasted for two weeks [6].", [offer], q)
+    assert not ok and "'two weeks'" in why
+    assert check_sentence("NRT raised its offer to 5.5% over two years [6].", [offer], q)[0]
+    sentence = ev(7, "Delane was sentenced to six years in prison.", "The Ledger", "2023-12-07")
+    assert check_sentence("Delane got a six-year prison sentence [7].", [sentence], "What happened to Delane?")[0]
 
 
 def test_a_figure_the_passage_gives_only_as_a_possibility_is_not_stated_as_fact() -> None:
