@@ -183,7 +183,7 @@ def states(kind: str, text: str, question: str = "") -> bool:
         given_words = {w.lower() for w in _NUMBER_WORD.findall(question)}
         nums = {norm_num(n) for n in NUMBER.findall(bare)} - given - {""}
         words = {w.lower() for w in _NUMBER_WORD.findall(bare)} - given_words
-        if re.match(r"\s*how\s+long\b", question, re.I) and re.search(r"\b(?:for|to|with|got|get|gets)\s+life\b", bare, re.I):
+        if _ASKS_DURATION.search(question) and re.search(r"\b(?:for|to|with|got|get|gets)\s+life\b", bare, re.I):
             return True  # "jailed for life"
         if not (nums or words):
             return False
@@ -205,6 +205,12 @@ def states(kind: str, text: str, question: str = "") -> bool:
     return True
 
 
+# "how long", "what prison sentence": a length of time, or life
+_ASKS_DURATION = re.compile(
+    r"^\s*how\s+long\b|^\s*what\s+(?:(?:is|was|will\s+be)\s+)?(?:the\s+|his\s+|her\s+|their\s+)?(?:\w+\s+)?"
+    r"(?:sentence|(?:jail|prison)\s+term)\b",
+    re.I,
+)
 # what a "how long / how old / how far / how many X" question counts: the number must be of that
 _AMOUNT = re.compile(NUMBER.pattern + "|" + _NUMBER_WORD.pattern, re.I)
 _LENGTH_UNIT = re.compile(
@@ -249,11 +255,14 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
     models"; a count of people may name them "drivers" or "workers"). None: any number does."""
     q = " ".join(question.split())
     m = re.search(r"\bhow\s+(long|old|far|many)\b(.*)", q, re.I)
-    if m is None:
-        if _MONEY_ASKED.search(q) and not _NOT_MONEY.search(q):
-            return lambda before, after: bool(_CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after))
+    if m is not None:
+        kind = m.group(1).lower()
+    elif _ASKS_DURATION.search(q):
+        kind = "long"  # "what prison sentence did he get?" asks how long
+    elif _MONEY_ASKED.search(q) and not _NOT_MONEY.search(q):
+        return lambda before, after: bool(_CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after))
+    else:
         return None
-    kind = m.group(1).lower()
     if kind in ("long", "far"):
         return lambda before, after: bool(_LENGTH_UNIT.match(after)) or (
             kind == "long" and bool(re.match(r"^\s*life\b", after, re.I))
@@ -265,7 +274,7 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
             or (bool(re.search(r"[A-Za-z],\s*$", before)) and bool(re.match(r"^\s*,", after)))  # "Onyango, 54, ..."
         )
     counted: list[str] = []
-    for w in re.findall(r"[\w'’-]+", m.group(2))[:4]:
+    for w in re.findall(r"[\w'’-]+", m.group(2) if m else "")[:4]:
         if w.lower() in _NOT_COUNTED:
             break
         counted.append(w)

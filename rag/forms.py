@@ -65,7 +65,11 @@ _TIMELINE = re.compile(
     r"^how\s+(?:did|has|have|does)\s+.+\b(?:develop|unfold|evolve|progress|play\s+out|change|escalate|turn\s+out)\w*\b|"
     r"\bwhat\s+(?:has\s+|have\s+)?changed\b|\bhow\s+(?:has|have)\s+.+\bchanged\b|^trace\b|\bin\s+(?:what|which)\s+order\b|"
     # what happened over a span: "between its launch and the ban", "from the vote to the deal", "since the verdict"
-    r"^what\s+(?:has\s+)?(?:happened|went\s+on)\b.*\b(?:between\s+.+\s+and|from\s+.+\s+(?:to|until)|since)\s",
+    r"^what\s+(?:has\s+)?(?:happened|went\s+on)\b.*\b(?:between\s+.+\s+and|from\s+.+\s+(?:to|until)|since)\s|"
+    # how something went over a span: "how did the season go from the opening day to December?",
+    # "how have sales fared over the year?" (a course of events, not one result)
+    r"^how\s+(?:did|has|have|does|do)\s+.+\b(?:go|went|gone|going|fare|fared|do|did|done|get\s+on|got\s+on)\s+"
+    r"(?:(?:from\s+.+\s+(?:to|until|through|into)|between\s+.+\s+and)\s|(?:over|across|through|throughout)\s+(?:the|this|last|its|their)\s)",
     re.I,
 )
 _LATEST = re.compile(
@@ -101,12 +105,14 @@ _EXPLAIN = re.compile(
     r"^for\s+what\s+reason\b|^on\s+what\s+grounds\b|^what\s+for\b|\bwhy\b",
     re.I,
 )
+# someone's: "what was Jonathan Smith's salary", "what was the board's decision"
+_OWNER = r"(?:[\w.&-]+\s+){0,3}?[\w.&-]+['’]s?\s+"
 _EVENT = re.compile(
     r"^what\s+(?:exactly\s+)?(?:happened|happens|has\s+happened|took\s+place|occurred|went\s+on|is\s+(?:happening|going\s+on))\b|"
     r"^what\s+(?:did|does|has|have|had|will|would)\s+.+\b(?:say|said|announce|announced|report|reported|reveal|decide|"
     r"find|found|do|claim|claimed|argue|tell|promise|propose|plan|want|warn|ask|offer|admit|write|describe|rule|conclude|"
     r"agree|accuse|allege|confirm|deny|suggest)\w*\b|"
-    r"^what\s+(?:was|were|is|are)\s+(?:the\s+)?(?:outcome|result|verdict|ruling|decision|response|reaction|terms|details|"
+    r"^what\s+(?:was|were|is|are)\s+(?:the\s+|" + _OWNER + r")?(?:outcome|result|verdict|ruling|decision|response|reaction|terms|details|"
     r"findings|conclusion|impact|effect|consequences?|situation|status)\b|^describe\b|^how\s+did\s+.+\b(?:respond|react|end)\b|"
     # how someone got on: "how did Rovers get on this week?", "how did Nike do in the quarter?" (a result, not a method)
     r"^how\s+(?:did|do|does|has|have|is|are|was|were)\s+.+\b(?:get|got|gotten|getting)\s+on\b|"
@@ -118,7 +124,7 @@ _EVENT = re.compile(
 _FACT = re.compile(
     r"^(?:(?:in|on|at|by|for|from|to|with|of)\s+)?(?:who|whom|whose|which|where|when)\b|^how\s+(?:many|much|long|old|often|far|big|large|high|soon)\b|"
     r"^what\s+(?:year|month|day|date|time|percentage|percent|share|amount|number|sum|price|age|name|figure|size|rate)\b|"
-    r"^what\s+(?:is|was|were|are)\s+(?:the\s+)?(?:name|number|amount|date|price|figure|total|size|cost|value|age|score|"
+    r"^what\s+(?:is|was|were|are)\s+(?:the\s+|" + _OWNER + r")?(?:name|number|amount|date|price|figure|total|size|cost|value|age|score|"
     r"fine|penalty|sentence|salary|rate|percentage)\b|^what\s+(?:\w+\s+)?(?:company|firm|team|person|outlet|city|country|"
     r"organi[sz]ation|agency|court|player|brand|product|supplier|model)\b|^what\s+(?:does|did|do|will|would)\s+.+\bcost\b",
     re.I,
@@ -130,8 +136,13 @@ _HOW = re.compile(r"^how\b", re.I)
 _ASKS_AMOUNT = re.compile(
     r"^how\s+(?:many|much|long|old|far)\b(?!\s+(?:did|does|do|has|have|had|will|would|is|was|are|were)\s+.+\b(?:affect|matter|"
     r"change|help|hurt|influence|impact|care|like|know|trust|mean)\w*\b)|"
-    r"^what\s+(?:(?:is|was|were|are|will\s+be|'s)\s+)?(?:the\s+|its\s+|his\s+|her\s+|their\s+)?(?:\w+\s+)?(?:percentage|amount|"
-    r"number|sum|price|age|figure|size|total|cost|value|score|fine|penalty|salary|fee|valuation|pay\s+rise|raise)\b",
+    r"^what\s+(?:(?:is|was|were|are|will\s+be|'s)\s+)?(?:the\s+|its\s+|his\s+|her\s+|their\s+|"
+    + _OWNER
+    + r")?(?:\w+\s+)?(?:percentage|amount|"
+    r"number|sum|price|age|figure|size|total|cost|value|score|fine|penalty|salary|fee|valuation|pay\s+rise|raise|"
+    r"sentence|jail\s+term|prison\s+term)\b|"
+    # "what does the Arro 2 cost now?", "what will the upgrade cost?"
+    r"^what\s+(?:does|did|do|will|would|could|might)\s+.+\bcost\b",
     re.I,
 )
 _ASKS_PERSON = re.compile(r"^(?:who|whom|whose)\b(?!\s+(?:else|cares)\b)", re.I)

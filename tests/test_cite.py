@@ -144,6 +144,13 @@ def test_a_figure_must_be_of_the_kind_the_question_measures() -> None:
     assert states("amount", "He was sentenced to six years in prison.", "How long did he get in prison?")
     assert states("amount", "He was jailed for life.", "How long was he jailed for?")
     assert not states("amount", "Three weeks later, he pleaded guilty.", "How long was he sentenced to?")
+    q = "What prison sentence did he get?"  # a sentence is a length of time, not any number
+    assert states("amount", "He was sentenced to six years in prison [1].", q)
+    assert states("amount", "He was jailed for life [1].", q)
+    assert not states("amount", "He was convicted on seven counts [1].", q)
+    q = "What does the Arro 2 cost now?"  # a price is a sum of money
+    assert states("amount", "It costs $1,199 [1].", q)
+    assert not states("amount", "Kestrel recalled 18,000 bikes [1].", q)
     assert not states("amount", "The strike cost shops 30% of their trade.", "How long did the strike last?")
     assert states("amount", "The chief executive, 54, took over in November.", "How old is the chief executive?")
     assert not states("amount", "She manages 2,300 homes.", "How old is she?")

@@ -41,6 +41,7 @@ from rag.forms import asks_for, classify, sides
         ("What happened in the Delane trial?", "event"),
         ("What did the US warn North Korea about?", "event"),
         ("What was the verdict?", "event"),
+        ("What was the tribunal's decision?", "event"),
         ("How did Kestrel respond to the recall?", "event"),
         ("how did rovers get on this week?", "event"),  # a result, not a method
         ("How did Nike do in the quarter?", "event"),
@@ -59,6 +60,8 @@ from rag.forms import asks_for, classify, sides
         ("how has the league table changed over time", "timeline"),
         ("What happened with the union between the vote and the deal?", "timeline"),
         ("what has happened to Delane since the verdict", "timeline"),
+        ("How did the Rovers' season go from the opening day to December?", "timeline"),
+        ("how have Kestrel's sales fared over the year", "timeline"),
         # comparisons, lists, latest
         ("Compare how The Ledger and Harbor Daily covered the fine", "comparison"),
         ("What is the difference between the Arro and the Arro 2?", "comparison"),
@@ -123,6 +126,10 @@ def test_recency_and_sides() -> None:
         ("Which team beat Rovers on Boxing Day?", "name"),
         ("Which Apple product faces an import ban?", ""),  # a product may carry its maker's name
         ("What did the company say?", ""),
+        ("What does the Arro 2 cost now that it's back on sale?", "amount"),
+        ("What prison sentence did Sam Bankman-Fried get?", "amount"),
+        ("What was Jonathan Smith's salary at Oregon State?", "amount"),  # someone's salary
+        ("What did the sentence say about the fine?", ""),  # not "what sentence"
     ],
 )
 def test_what_a_question_asks_to_be_told(question: str, asks: str) -> None:
