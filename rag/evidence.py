@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from rag.chunk import split_sentences
-from rag.lexical import lexical_scores
+from rag.lexical import lexical_scores, query_terms, terms
 from rag.types import Evidence, Hit
 from rag.words import COMMON_CAPS, MONTH_ABBR, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -53,13 +53,20 @@ def candidates(hits: Sequence[Hit]) -> list[Candidate]:
     leans on the one before it ("She put it out ... and was not hurt") is a candidate on its own: it was meant to carry that sentence with it, but the two were
     keyed by the first one's start, so every such sentence was silently left out; kept with
     its lead-in, evidence recall on the tune splits fell (MultiHop natural 0.72 -> 0.69, sample
-    0.85 -> 0.83: two sentences spend the budget of one), on its own 0.72 -> 0.75 and 0.85 -> 0.83."""
+    0.85 -> 0.83: two sentences spend the budget of one), on its own 0.72 -> 0.75 and 0.85 -> 0.83.
+    A web page's template left in the text (a newsletter box's "{{ /verifyErrors }}", in 34 of
+    the MultiHop-RAG articles) is page furniture: a sentence starts after its last tag."""
     seen: set[tuple[str, int]] = set()
     said: set[str] = set()  # a sentence written twice (a picture caption repeated, a syndicated paragraph) is read once
     out = []
     for h in hits:
         spans = split_sentences(h.text)
         for i, (a, b) in enumerate(spans):
+            tag = h.text.rfind("}}", a, b)
+            if tag >= 0:  # a web page's unrendered template ("… try again later {{ /verifyErrors }} Sarah …")
+                a = tag + 2 + len(h.text[tag + 2 : b]) - len(h.text[tag + 2 : b].lstrip())
+            if "{{" in h.text[a:b] or a >= b:
+                continue
             key = (h.article_id, h.start + a)
             text = " ".join(h.text[a:b].split()).lower()
             if key in seen or text in said:
@@ -182,6 +189,16 @@ LEDE_GATE = 0.25  # ... of the best chunk's share of the question's idf mass: th
 LEDE_SENTENCES = 3  # the opening sentences of a news article that state its main facts
 
 
+_CAP_WORD = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*")
+
+
+def subject_terms(query: str) -> list[str]:
+    """The terms of the names a question is about: its capitalised words after the first one,
+    leaving out words capitalised for other reasons (months, "The", question words)."""
+    words = [m.group(0) for m in _CAP_WORD.finditer(query) if m.start() > 0 and m.group(0) not in COMMON_CAPS]
+    return list(dict.fromkeys(t for w in words for t in terms(w)))
+
+
 def _lede_weight(c: Candidate) -> float:
     """1 for an article's first sentence, falling to 0 after ``LEDE_SENTENCES``."""
     return max(0.0, 1 - c.ordinal / LEDE_SENTENCES) if c.hit.start == 0 else 0.0
@@ -205,6 +222,7 @@ def select_evidence(
     chain: bool = False,
     lede: float = 0.0,
     newest_first: bool = False,
+    names_only: float = 0.0,
 ) -> list[Evidence]:
     """Choose and number the sentences the model will read, within ``budget`` tokens.
 
@@ -217,7 +235,9 @@ def select_evidence(
     (at most ``per_article`` per article, from the first ``max_articles`` articles, none
     below ``floor`` times the best score) until the budget, counted with the model's
     tokenizer on the formatted block, is spent; what is left then goes to sentences of at
-    least ``spill`` times the best score, up to twice ``per_article`` per article.
+    least ``spill`` times the best score, up to twice ``per_article`` per article. With
+    ``names_only`` a sentence that holds the names the question is about (``subject_terms``)
+    but none of its other words loses that share of its score.
     """
     if newest_first:  # stable: among articles of one day, the retrieval order stands
         hits = sorted(hits, key=lambda h: h.published_at or "", reverse=True)
@@ -240,6 +260,14 @@ def select_evidence(
         on_topic = lexical_scores(query, [h.text for h in hits], idf)
         gate = {h.chunk_id for h, sc in zip(hits, on_topic.tolist(), strict=True) if sc >= LEDE_GATE * on_topic.max() > 0}
         score = score + lede * np.array([_lede_weight(c) if c.hit.chunk_id in gate else 0.0 for c in cands])
+    if names_only > 0:
+        # "How many speakers are inside the Sphere in Las Vegas?": a picture caption that names
+        # the Sphere and Las Vegas says nothing about speakers, however many names it matches
+        names = set(subject_terms(query))
+        asked = set(query_terms(query)) - names
+        if names and asked:
+            only = np.array([0.0 if asked & set(terms(t)) else 1.0 for t in texts])
+            score = score - names_only * only * np.maximum(score, 0.0)
     if follow > 0:
         # a reason or an event is often told in the sentence after the one that names the subject
         base = score.copy()

@@ -456,3 +456,32 @@ def test_a_sentence_written_twice_is_read_once() -> None:
     )
     read = _read("How many speakers are inside the Sphere in Las Vegas?", text, budget=200, per_article=6)
     assert read.count("U2 perform at the Sphere in Las Vegas.") == 1 and any("157,000" in t for t in read)
+
+
+def test_a_web_pages_template_is_not_part_of_a_sentence() -> None:
+    from rag.evidence import candidates
+    from rag.types import Hit
+
+    text = ("Thanks for signing up to the Lifestyle Edit email {{ #verifyErrors }} {{ message }} {{ /verifyErrors }} "
+            "{{ ^verifyErrors }} Something went wrong. Please try again later {{ /verifyErrors }}  Sarah Michelle "
+            "Gellar has taken umbrage with Roblox after her son's account was hacked.")  # fmt: skip
+    hits = [Hit("c1", "a1", "Gellar and Roblox", "Daily", "2023-12-06", text, 100, 100 + len(text), 1.0)]
+    got = candidates(hits)
+    assert [c.text for c in got] == [
+        "Something went wrong.",
+        "Sarah Michelle Gellar has taken umbrage with Roblox after her son's account was hacked.",
+    ]
+    last = got[-1]
+    assert text[last.start - 100 : last.end - 100] == last.text  # the citation still points at the exact span
+
+
+def test_a_sentence_holding_only_the_asked_about_names_gives_way() -> None:
+    """"How many speakers are inside the Sphere?": a caption naming the Sphere and Las Vegas says
+    nothing about speakers; the sentence about them is read instead."""
+    text = ("U2 perform at the Sphere in Las Vegas. The Sphere on the Las Vegas skyline. "
+            "Inside, 157,000 speakers are built into the walls.")  # fmt: skip
+    q = "How many speakers are inside the Sphere in Las Vegas?"
+    answer = "Inside, 157,000 speakers are built into the walls."
+    assert answer not in _read(q, text, 26)  # the captions match more of the question's words
+    assert _read(q, text, 26, names_only=0.5) == [answer]
+    assert _read(q.lower(), text, 26, names_only=0.5) != [answer]  # no names in the question: nothing to tell apart
