@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from rag.evidence import long_date
+from rag.forms import asks_duration
 from rag.lexical import frame_terms, query_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
@@ -183,7 +184,7 @@ def states(kind: str, text: str, question: str = "") -> bool:
         given_words = {w.lower() for w in _NUMBER_WORD.findall(question)}
         nums = {norm_num(n) for n in NUMBER.findall(bare)} - given - {""}
         words = {w.lower() for w in _NUMBER_WORD.findall(bare)} - given_words
-        if _ASKS_DURATION.search(question) and re.search(r"\b(?:for|to|with|got|get|gets)\s+life\b", bare, re.I):
+        if asks_duration(question) and re.search(r"\b(?:for|to|with|got|get|gets)\s+life\b", bare, re.I):
             return True  # "jailed for life"
         if not (nums or words):
             return False
@@ -205,12 +206,6 @@ def states(kind: str, text: str, question: str = "") -> bool:
     return True
 
 
-# "how long", "what prison sentence": a length of time, or life
-_ASKS_DURATION = re.compile(
-    r"^\s*how\s+long\b|^\s*what\s+(?:(?:is|was|will\s+be)\s+)?(?:the\s+|his\s+|her\s+|their\s+)?(?:\w+\s+)?"
-    r"(?:sentence|(?:jail|prison)\s+term)\b",
-    re.I,
-)
 # what a "how long / how old / how far / how many X" question counts: the number must be of that
 _AMOUNT = re.compile(NUMBER.pattern + "|" + _NUMBER_WORD.pattern, re.I)
 _LENGTH_UNIT = re.compile(
@@ -257,7 +252,7 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
     m = re.search(r"\bhow\s+(long|old|far|many)\b(.*)", q, re.I)
     if m is not None:
         kind = m.group(1).lower()
-    elif _ASKS_DURATION.search(q):
+    elif asks_duration(q):
         kind = "long"  # "what prison sentence did he get?" asks how long
     elif _MONEY_ASKED.search(q) and not _NOT_MONEY.search(q):
         return lambda before, after: bool(_CURRENCY_BEFORE.search(before) or _CURRENCY_AFTER.match(after))

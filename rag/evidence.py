@@ -64,7 +64,9 @@ def candidates(hits: Sequence[Hit]) -> list[Candidate]:
         for i, (a, b) in enumerate(spans):
             tag = h.text.rfind("}}", a, b)
             if tag >= 0:  # a web page's unrendered template ("… try again later {{ /verifyErrors }} Sarah …")
-                a = tag + 2 + len(h.text[tag + 2 : b]) - len(h.text[tag + 2 : b].lstrip())
+                a = tag + 2
+                while a < b and h.text[a].isspace():
+                    a += 1
             if "{{" in h.text[a:b] or a >= b:
                 continue
             key = (h.article_id, h.start + a)

@@ -145,6 +145,12 @@ _ASKS_AMOUNT = re.compile(
     r"^what\s+(?:does|did|do|will|would|could|might)\s+.+\bcost\b",
     re.I,
 )
+# "how long", "what prison sentence": a length of time, or life
+_ASKS_DURATION = re.compile(
+    r"^\s*how\s+long\b|^\s*what\s+(?:(?:is|was|will\s+be)\s+)?(?:the\s+|his\s+|her\s+|their\s+)?(?:\w+\s+)?"
+    r"(?:sentence|(?:jail|prison)\s+term)\b",
+    re.I,
+)
 _ASKS_PERSON = re.compile(r"^(?:who|whom|whose)\b(?!\s+(?:else|cares)\b)", re.I)
 # "which company / supplier / team ...": the answer names one, and not one the question already names
 _ASKS_NAME = re.compile(
@@ -253,3 +259,9 @@ def asks_for(question: str) -> str:
     if _ASKS_NAME.match(r):
         return "name"
     return ""
+
+
+def asks_duration(question: str) -> bool:
+    """Does the question ask how long something lasts or lasted ("how long", "what prison
+    sentence did he get?"): a length of time, or life, answers it."""
+    return bool(_ASKS_DURATION.search(question))
