@@ -17,10 +17,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval.sets import load_set, sample
-from rag.cite import claim_terms, subject_terms, term_share
+from rag.cite import term_share
 from rag.compose import _filler_terms, unsettled
 from rag.forms import classify
-from rag.lexical import terms
+from rag.lexical import claim_terms, subject_terms, terms
 from rag.pipeline import Pipeline
 from rag.settings import Settings
 

@@ -27,7 +27,7 @@ from datetime import date
 
 from rag.evidence import long_date
 from rag.forms import asks_duration
-from rag.lexical import frame_terms, query_terms, terms
+from rag.lexical import question_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -155,12 +155,17 @@ ASKED = {
 SOFT_ASKS = {"person", "name"}
 
 
-def states(kind: str, text: str, question: str = "") -> bool:
+def states(kind: str, text: str, question: str = "", outright_only: bool = True) -> bool:
     """Does ``text`` state what a question asks for (``rag.forms.asks_for``)? An "amount" is a
     number or a number word that is not a date and not one the question itself gives; a
     "count" is such an amount that is not a percentage; a "time" is a date, month, weekday,
     year or a relative time ("last week", "in the spring"); a "person" is a name the question
-    does not already give, or a description of someone, not a bare pronoun."""
+    does not already give, or a description of someone, not a bare pronoun. An amount or a
+    count given only as a possibility, a demand or a ceiling (``outright``) does not count
+    unless the question asks for one ("How much could ...") or ``outright_only`` is off: a
+    passage quoted in place of an answer must state what happened, while the model's own
+    sentence may say what it is ("He faces up to 50 years"; the check has already failed one
+    that states a hedged figure as fact)."""
     if kind == "time":
         return bool(_TIME_WORDS.search(text))
     if kind == "name":  # "Which company supplied Kestrel's batteries?" is not answered by "Kestrel Mobility"
@@ -177,7 +182,10 @@ def states(kind: str, text: str, question: str = "") -> bool:
         bare = strip_markers(text)
         return any(n.lower() not in asked for n in stated_facts(bare)[1]) or not _PRONOUN_LED.match(bare)
     if kind in ("amount", "count"):
-        bare = _MODEL_NUMBER.sub(r"\1", _DATE_DIGITS.sub(" ", strip_markers(text)))
+        bare = strip_markers(text)
+        if outright_only and not _HEDGE_SAID.search(question):  # "How many years did she get?" is not "faces up to 15 years"
+            bare = outright(bare)
+        bare = _MODEL_NUMBER.sub(r"\1", _DATE_DIGITS.sub(" ", bare))
         if kind == "count":  # a share is not a count ("how many went on strike?" is not "30%")
             bare = _PERCENT.sub(" ", bare)
         given = {norm_num(n) for n in NUMBER.findall(question)}
@@ -295,34 +303,6 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
     return counts
 
 
-def question_terms(question: str) -> list[str]:
-    """The terms of what a question is about: its terms minus the words that frame it."""
-    frame = frame_terms()
-    q = query_terms(question)
-    return [t for t in q if t not in frame] or q
-
-
-def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:
-    """Terms of the names a question is about (capitalised words that are not sentence
-    openers, outside outlet mentions)."""
-    text = question
-    for a, b in sorted(outlet_spans, reverse=True):
-        text = text[:a] + " " + text[b:]
-    words = re.findall(r"\b[A-Z][\w'’.-]*", text)
-    names = [w.rstrip(".").replace("’s", "").replace("'s", "") for w in words if w not in COMMON_CAPS]
-    return list(dict.fromkeys(t for n in names for t in terms(n)))
-
-
-def claim_terms(question: str) -> list[str]:
-    """What a question asks about its subject: its terms (``question_terms``) minus those of
-    the names it is about ("What new controls has the Glenmoor Housing Trust brought in?" ->
-    new, control, brought). A passage that holds only the names is about the subject, not
-    about what was asked."""
-    names = set(subject_terms(question))
-    question = re.sub(r"\b(?:end|ends|ended|ending)\s+up\b", " ", question, flags=re.I)  # "did it end up paying": framing
-    return [t for t in question_terms(question) if t not in names]
-
-
 def relevance(question: str, text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> float:
     """Share of the question's idf mass (uniform weights without ``idf``) that ``text`` holds,
     over the terms of what the question is about (``question_terms``)."""
@@ -399,9 +379,13 @@ _CLAUSE = re.compile(r",\s*(?:while|whereas|but|and|compared with)\b|;|\s(?:whil
 # a figure a passage gives only as a possibility, a demand or a ceiling ("guidelines suggest a
 # sentence of 12 to 18 months", "faces up to 20 years", "the union asked for 9%") is not what
 # happened: a sentence stating it must say so too ("could", "faces", "asked for", ...)
+# ("up to" and "as much as" only before a figure: "woke up to empty stops" hedges nothing)
 _HEDGE_WORDS = (
-    r"suggest\w*|could|might|(?-i:may)(?!\s+\d)|up to|as much as|fac(?:e|es|ing)|guideline\w*|propos\w*|"
-    r"potential\w*|possibl\w*|seek\w*|sought|demand\w*|ask(?:s|ed|ing)? for|recommend\w*|maximum"
+    r"suggest\w*|could|might|(?-i:may)(?!\s+\d)|(?:up\s+to|as\s+much\s+as)(?=\s+(?:[$€£]?\d|an?\s|"
+    + "|".join(SMALL_NUMBERS[1:])
+    + r"))|fac(?:e|es|ing)|guideline\w*|propos\w*|"
+    r"potential\w*|possibl\w*|seek\w*|sought|demand\w*|ask(?:s|ed|ing)? for|recommend\w*|maximum|punishable|"
+    r"carr(?:y|ies|ied|ying)\s+(?:an?\s+)?(?:\w+\s+)?(?:sentence|penalty|penalties|term|fine)s?"
 )
 # a sentence may also say it is hedged in words a passage uses for plans and estimates
 _HEDGE_SAID_WORDS = r"would|expect\w*|likely|plan\w*|want\w*|estimat\w*|request\w*|offer\w*|if|unless|call\w* for"
@@ -410,6 +394,20 @@ _HEDGE_SAID = re.compile(rf"\b(?:{_HEDGE_WORDS}|{_HEDGE_SAID_WORDS})\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z0-9\"“])")
 _CONDITION = re.compile(r"\W*(?:if|unless|should)\b", re.I)
 _FIGURE_CLAUSE = re.compile(r"[,;:()—–]|\.\s|\s(?:while|whereas|but)\s")
+_OUTRIGHT_CLAUSE = re.compile(r"([,:](?=\s)|[;()—–]|\.\s|\s(?:while|whereas|but)\s)")  # "$1,199" stays whole
+
+
+def outright(text: str) -> str:
+    """``text`` without the clauses that give a figure only as a possibility, a demand or a
+    ceiling ("Each charge carries a sentence of one to 15 years", "prosecutors sought 10 years")
+    and without sentences that open with a condition: what it states as having happened."""
+    kept = []
+    for sentence in _SENTENCE_END.split(text):
+        if _CONDITION.match(sentence):
+            continue
+        parts = _OUTRIGHT_CLAUSE.split(sentence)  # clauses, with the marks between them kept
+        kept.append("".join(" " if i % 2 == 0 and _HEDGE_SOURCE.search(p) else p for i, p in enumerate(parts)))
+    return " ".join(kept)
 
 
 def _hedged_figure(n: str, cited: Sequence[Evidence]) -> str:
@@ -534,8 +532,15 @@ def check_sentence(
     nums = stated_facts(without_name_numbers(body))[0]
     _, names, months = stated_facts(body)
     q_nums = {norm_num(n) for n in NUMBER.findall(question)}
+    # a figure is not supported by the digits of a date ("got 15 years" by "Friday (December 15,
+    # 2023)"), unless the sentence gives it as a date too
+    in_dates = {norm_num(x) for d in _DATE_DIGITS.findall(without_name_numbers(body)) for x in NUMBER.findall(d)}
+    undated = _DATE_DIGITS.sub(" ", ev_text)
+    undated_nums = {norm_num(n) for n in NUMBER.findall(without_name_numbers(undated))}
+    undated_low = _figure_text(undated)
     for n in sorted(nums - q_nums):  # a figure the question itself gives is the asker's premise
-        if n not in ev_nums and not _holds_figure(n, ev_fig_low):
+        pool, low = (ev_nums, ev_fig_low) if n in in_dates else (undated_nums, undated_low)
+        if n not in pool and not _holds_figure(n, low):
             return False, f"the number {n} is not in the cited passage"
     for m in sorted(months):
         if m.lower() not in ev_low:  # the publication date is in ev_text written out
@@ -543,7 +548,7 @@ def check_sentence(
     for o in sorted({w.lower() for w in _ORDINAL.findall(body)}):  # "second in the table" is a figure too
         if not re.search(rf"\b{o}\b", ev_low) and not re.search(rf"\b{o}\b", q_low):
             return False, f"'{o}' is not in the cited passage"
-    count_text = _figure_text(_DATE_DIGITS.sub(" ", ev_text))  # "October 2" does not say "two"
+    count_text = undated_low  # "October 2" does not say "two"
     for w in sorted({w.lower() for w in COUNT_WORD.findall(body)}):
         if not re.search(rf"\b{w}\b", ev_low) and not re.search(rf"\b{w}\b", q_low) and not _holds_figure(COUNT_VALUE[w], count_text):
             return False, f"'{w}' is not in the cited passage"
@@ -617,7 +622,7 @@ def check_answer(
         )  # fmt: skip
         if s.role == "answer" and _HEADER_COPY.search(s.text):
             ok, why = False, "it copies a passage's header (outlet, date, title), not what the passage says"
-        elif ok and asks and s.role == "answer" and not states(asks, s.text, question):
+        elif ok and asks and s.role == "answer" and not states(asks, s.text, question, outright_only=False):
             ok, why = False, f"it does not state {ASKED[asks]}"
         if not ok and s.role == "answer" and valid and (head := _first_clause(s.text)):
             # "A was 24,800, while B was 24,800": the first claim may stand without the unsupported
@@ -625,7 +630,7 @@ def check_answer(
             for use in [(n,) for n in valid] + ([valid] if len(valid) > 1 else []):
                 text = head + " " + " ".join(f"[{n}]" for n in use)
                 h_ok, _ = check_sentence(text, [by_n[n] for n in use], question, idf, min_overlap, min_relevance)
-                if h_ok and not _HEADER_COPY.search(text) and (not asks or states(asks, text, question)):
+                if h_ok and not _HEADER_COPY.search(text) and (not asks or states(asks, text, question, outright_only=False)):
                     s, valid, ok, why = replace(s, text=text), use, True, ""
                     break
         out.append(replace(s, cites=valid, supported=ok, reason=why))

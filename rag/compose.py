@@ -32,7 +32,6 @@ from rag.cite import (
     COUNT_WORD,
     MARKER,
     NUMBER_WORDS,
-    claim_terms,
     norm_num,
     overlap,
     relevance,
@@ -44,7 +43,7 @@ from rag.cite import (
 )
 from rag.evidence import long_date, resolve_days
 from rag.forms import QuestionForm
-from rag.lexical import terms
+from rag.lexical import claim_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import CLAIM_FILLER
 
@@ -53,6 +52,8 @@ SUPPORT = {"fact": 2, "yesno": 2, "explanation": 3, "event": 3, "open": 3, "comp
 MIN_STORY = 3  # a summary or timeline tries to show at least this many articles
 QUOTE_WORDS = 45
 DATED = {"summary", "timeline", "latest"}
+# forms whose stand-in quote must speak to what is asked, not only to whom it is asked about
+BEARING = {"fact", "explanation", "open", "list"}
 _PRESENT = re.compile(r"^(?:is|are|has|have|does|do)\b(?!.*\b(?:yesterday|last\s+(?:week|month|year))\b)", re.I)
 # "Did he end up going back?", "Did they eventually agree?" ask how things turned out: as for the
 # present tense, the newest passage that bears on the question settles it
@@ -471,13 +472,22 @@ def fallback_direct(
     asks: str = "",
     question: str = "",
     idf: Callable[[list[str]], dict[str, float]] | None = None,
+    kind: str = "",
 ) -> list[AnswerSentence]:
     """When no direct answer survived the check: the best supported supporting sentence
     becomes the direct answer (a quote; never a substituted name). For a question that asks
     for an amount or a time (``asks``) only a quote that states one can stand in; with none,
     nothing does (the answer is then a refusal); for an amount or a count the quote must also
-    hold ``CLAIM_SHARE`` of what the question asks, as in ``stating_passages``."""
+    hold ``CLAIM_SHARE`` of what the question asks, as in ``stating_passages``. For any other
+    reason or fact (``BEARING``) the quote must hold some of what the question asks beyond its names:
+    "Why did Ferrand leave Port Elling?" is not answered by "The summer signing from Port
+    Elling needed just 11 minutes to open his account"."""
     sup = [s for s in sentences if s.supported and s.role == "support"]
+    claim = claim_terms(question) if kind in BEARING and not asks else []  # what is asked for has its own test
+    if claim:
+        sup = [s for s in sup if term_share(claim, _quoted(s.text), idf) > 0]
+        if not sup:
+            return []
     if asks:
         sup = [s for s in sup if states(asks, _quoted(s.text), question) and figure_of_claim(asks, question, _quoted(s.text), idf)]
         if not sup:
@@ -486,6 +496,28 @@ def fallback_direct(
         return [s for s in sentences if s.supported]
     first = AnswerSentence(sup[0].text, sup[0].cites, True, sup[0].reason, role="answer")
     return [first] + [s for s in sentences if s.supported and s is not sup[0] and s.role != "answer"]
+
+
+def possible_only(
+    asks: str,
+    question: str,
+    evidence: Sequence[Evidence],
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+) -> Evidence | None:
+    """The passage most relevant to the question that gives the amount or count it asks for
+    only as a possibility, a demand or a ceiling ("Each charge carries a sentence of one to 15
+    years" for "How many years did she get?"): a refusal names it, so that the reader knows
+    what the collection does say."""
+    if asks not in ("amount", "count"):
+        return None
+    found = [
+        e
+        for e in evidence
+        if states(asks, e.model_text, question, outright_only=False)
+        and not states(asks, e.model_text, question)
+        and figure_of_claim(asks, question, e.model_text, idf)
+    ]
+    return max(found, key=lambda e: (relevance(question, e.model_text, idf), -e.n), default=None)
 
 
 def stating_passages(

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from rag.chunk import split_sentences
-from rag.lexical import lexical_scores, query_terms, terms
+from rag.lexical import claim_terms, lexical_scores, subject_terms, terms
 from rag.types import Evidence, Hit
 from rag.words import COMMON_CAPS, MONTH_ABBR, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -191,16 +191,6 @@ LEDE_GATE = 0.25  # ... of the best chunk's share of the question's idf mass: th
 LEDE_SENTENCES = 3  # the opening sentences of a news article that state its main facts
 
 
-_CAP_WORD = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*")
-
-
-def subject_terms(query: str) -> list[str]:
-    """The terms of the names a question is about: its capitalised words after the first one,
-    leaving out words capitalised for other reasons (months, "The", question words)."""
-    words = [m.group(0) for m in _CAP_WORD.finditer(query) if m.start() > 0 and m.group(0) not in COMMON_CAPS]
-    return list(dict.fromkeys(t for w in words for t in terms(w)))
-
-
 def _lede_weight(c: Candidate) -> float:
     """1 for an article's first sentence, falling to 0 after ``LEDE_SENTENCES``."""
     return max(0.0, 1 - c.ordinal / LEDE_SENTENCES) if c.hit.start == 0 else 0.0
@@ -247,11 +237,12 @@ def select_evidence(
     if not cands:
         return []
     texts = [c.text for c in cands]
-    score = lexical_scores(query, texts, idf)
+    sets = [set(terms(t)) for t in texts]
+    score = lexical_scores(query, texts, idf, sets)
     for sources, words in segments:
         inside = np.array([c.hit.source in sources for c in cands])
         if inside.any() and words.strip():
-            score = np.where(inside, np.maximum(score, lexical_scores(words, texts, idf)), score)
+            score = np.where(inside, np.maximum(score, lexical_scores(words, texts, idf, sets)), score)
     rank = {h.chunk_id: i for i, h in enumerate(hits)}
     if newest_first:
         rank_penalty = max(rank_penalty, NEWEST_PENALTY)
@@ -266,9 +257,9 @@ def select_evidence(
         # "How many speakers are inside the Sphere in Las Vegas?": a picture caption that names
         # the Sphere and Las Vegas says nothing about speakers, however many names it matches
         names = set(subject_terms(query))
-        asked = set(query_terms(query)) - names
+        asked = set(claim_terms(query))
         if names and asked:
-            only = np.array([0.0 if asked & set(terms(t)) else 1.0 for t in texts])
+            only = np.array([0.0 if asked & ts else 1.0 for ts in sets])
             score = score - names_only * only * np.maximum(score, 0.0)
     if follow > 0:
         # a reason or an event is often told in the sentence after the one that names the subject

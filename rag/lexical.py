@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.words import FRAME_WORDS
+from rag.words import COMMON_CAPS, FRAME_WORDS
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _WORD = re.compile(TOKEN_PATTERN)
@@ -89,15 +89,55 @@ def query_terms(query: str) -> list[str]:
     return [t for t in q if t not in qw] or q
 
 
-def lexical_scores(query: str, texts: Sequence[str], idf: Callable[[list[str]], dict[str, float]]) -> np.ndarray:
-    """Share of the question's idf mass (question words left out) that each text contains."""
+def question_terms(question: str) -> list[str]:
+    """The terms of what a question is about: its terms minus the words that frame it."""
+    frame = frame_terms()
+    q = query_terms(question)
+    return [t for t in q if t not in frame] or q
+
+
+_CAP_WORD = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*")
+_FIRST_WORD = re.compile(r"\s*\S+")
+
+
+def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:
+    """Terms of the names a question is about: its capitalised words after its first word (a
+    question's opener is capitalised for being first: "What's", "Sum up", "Kestrel's" alike),
+    outside the outlet mentions ``outlet_spans``, leaving out words capitalised for other reasons
+    (``COMMON_CAPS``: months, "The", question words)."""
+    first = _FIRST_WORD.match(question)
+    skip = first.end() if first else 0
+    inside = sorted(outlet_spans)
+    words = [
+        m.group(0)
+        for m in _CAP_WORD.finditer(question)
+        if m.start() >= skip and m.group(0) not in COMMON_CAPS and not any(a <= m.start() < b for a, b in inside)
+    ]
+    return list(dict.fromkeys(t for w in words for t in terms(w)))
+
+
+def claim_terms(question: str) -> list[str]:
+    """What a question asks about its subject: its terms (``question_terms``) minus those of
+    the names it is about ("What new controls has the Glenmoor Housing Trust brought in?" ->
+    new, control, brought). A passage that holds only the names is about the subject, not
+    about what was asked."""
+    names = set(subject_terms(question))
+    question = re.sub(r"\b(?:end|ends|ended|ending)\s+up\b", " ", question, flags=re.I)  # "did it end up paying": framing
+    return [t for t in question_terms(question) if t not in names]
+
+
+def lexical_scores(
+    query: str,
+    texts: Sequence[str],
+    idf: Callable[[list[str]], dict[str, float]],
+    term_sets: Sequence[set[str]] | None = None,
+) -> np.ndarray:
+    """Share of the question's idf mass (question words left out) that each text contains
+    (``term_sets``: the texts' terms, when the caller already has them)."""
     q = query_terms(query)
     if not q:
         return np.zeros(len(texts))
     w = idf(q)
     total = sum(w.values()) or 1.0
-    out = np.zeros(len(texts))
-    for i, t in enumerate(texts):
-        present = set(terms(t))
-        out[i] = sum(w[x] for x in q if x in present) / total
-    return out
+    sets = term_sets if term_sets is not None else [set(terms(t)) for t in texts]
+    return np.array([sum(w[x] for x in q if x in present) / total for present in sets], dtype=float)

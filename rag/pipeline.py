@@ -32,13 +32,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.cite import ASKED, SOFT_ASKS, check_answer, states, subject_terms
+from rag.cite import ASKED, SOFT_ASKS, check_answer, states
 from rag.compose import (
+    BEARING,
     choose_support,
     compose,
     direct_text,
     fallback_direct,
     parse_direct,
+    possible_only,
+    quote,
     stating_passages,
     support_text,
     unsettled,
@@ -49,7 +52,7 @@ from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, s
 from rag.followup import Turn, rewrite
 from rag.forms import QuestionForm, asks_for, classify
 from rag.index import Index, open_index
-from rag.lexical import terms
+from rag.lexical import claim_terms, subject_terms, terms
 from rag.prompt import build_prompt, build_settle_prompt
 from rag.retrieve import Filters, RetrievalParams, Retriever, SearchResult
 from rag.settings import Settings
@@ -428,21 +431,32 @@ class Pipeline:
             lead = [s for s in checked.sentences if s.role == "answer"][:1]  # what a supporting quote is judged against
             more = check_answer([*lead, *extra], evidence, standalone, idf, asks=asks).sentences[len(lead) :]
             checked = replace(checked, sentences=checked.sentences + more)
-        final = self._accept(checked.sentences, decision, asks, standalone, idf)
+        final = self._accept(checked.sentences, decision, asks, standalone, idf, form.kind)
         if not final and asks in SOFT_ASKS:
             # no passage names anyone either: "who was hurt?" -> "a worker suffered a minor burn" stands
             checked = check_answer(sentences, evidence, standalone, idf)
             asks, final = "", self._accept(checked.sentences, decision)
         timings["total_s"] = time.perf_counter() - t0
+        # what the collection gives only as a possibility ("faces up to 15 years") is said in a refusal
+        hedged = possible_only(asks, standalone, evidence, idf) if not final else None
+        maybe = f"; {hedged.source or 'an article'} gives it only as a possibility: “{quote(hedged, standalone)}”" if hedged else ""
         if not final and asks and any(s.supported for s in checked.sentences):
             # passages on the subject were found, but none states what was asked ("how long was
             # he sentenced?" over "his sentencing is set for February")
-            yield refuse(f"the passages found do not state {ASKED[asks]}", evidence, checked.sentences, raw)
+            yield refuse(f"the passages found do not state {ASKED[asks]}{maybe}", evidence, checked.sentences, raw)
+            return
+        if not final and form.kind in BEARING and any(s.supported and s.role == "support" for s in checked.sentences):
+            # the passages quoted speak of the question's names only ("Why did Ferrand leave Port Elling?")
+            said = words_for(standalone, claim_terms(standalone))[:3]
+            yield refuse(
+                f"the passages found do not speak to {' or '.join(f'“{w.lower()}”' for w in said) or 'the question'}",
+                evidence, checked.sentences, raw,
+            )  # fmt: skip
             return
         if not final:
             why = next((s.reason for s in checked.sentences if s.reason), "")
             yield refuse(
-                "no sentence of the answer is supported by the passages it cites" + (f" ({why})" if why else ""),
+                "no sentence of the answer is supported by the passages it cites" + (f" ({why})" if why else "") + maybe,
                 evidence, checked.sentences, raw,
             )  # fmt: skip
             return
@@ -471,7 +485,7 @@ class Pipeline:
 
     @staticmethod
     def _accept(
-        sentences: Sequence[AnswerSentence], decision: str, asks: str = "", question: str = "", idf: Any = None
+        sentences: Sequence[AnswerSentence], decision: str, asks: str = "", question: str = "", idf: Any = None, kind: str = ""
     ) -> list[AnswerSentence]:
         """The answer's sentences after the check, failing ones dropped. A Yes/No decision
         stands only over passages that bear on the question (it then cites them); another
@@ -487,7 +501,7 @@ class Pipeline:
             return []
         if any(s.role == "answer" for s in ok):
             return ok
-        return fallback_direct(ok, asks, question, idf)
+        return fallback_direct(ok, asks, question, idf, kind)
 
     def _fit_prompt(self, gen: Any, question: str, evidence: list[Evidence], form: str) -> tuple[Any, str, list[Evidence]]:
         """The prompt, shrunk until it fits the model's context with room for the answer:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.cite import check_answer, check_sentence, claim_terms, rates, relevance, states, term_share
+from rag.cite import check_answer, check_sentence, rates, relevance, states, term_share
+from rag.lexical import claim_terms
 from rag.types import AnswerSentence, Evidence
 
 
@@ -362,3 +363,21 @@ def test_an_answer_whose_second_clause_fails_keeps_its_supported_first_clause() 
     # a first clause the passages do not support is not kept either
     bad = AnswerSentence("The Boxing Day crowd was 24,800, while opening day drew a record. [1] [5]", (1, 5), False, role="answer")
     assert not check_answer([bad], [boxing, opening], q).sentences[0].supported
+
+
+def test_an_amount_stated_only_as_a_possibility_or_a_demand_is_not_stated() -> None:
+    q = "How many years in prison did she get?"
+    assert not states("amount", "Each charge carries a sentence of one to 15 years in prison [1].", q)
+    assert not states("amount", "Prosecutors sought 10 years [1].", q)
+    assert states("amount", "Prosecutors sought 10 years; the judge gave her six years [1].", q)
+    assert states("amount", "Each charge carries up to 15 years [1].", "How long could she be jailed for?")
+    assert states("amount", "The Arro 2 now costs $1,199, after the union asked for a cut [1].", "What does the Arro 2 cost?")
+
+
+def test_the_digits_of_a_date_do_not_support_a_figure() -> None:
+    q = "How many years in prison did Ruby Franke get?"
+    said = ev(3, "Ruby Franke's lawyers said on Friday (December 15, 2023) that she got years of prison for the abuse.")
+    assert not check_sentence("Ruby Franke got 15 years in prison [3].", [said], q)[0]
+    assert check_sentence("Her lawyers spoke on December 15 [3].", [said], "When did her lawyers speak?")[0]
+    jailed = ev(4, "Franke was jailed for 15 years on December 18.")
+    assert check_sentence("Ruby Franke got 15 years in prison [4].", [jailed], q)[0]

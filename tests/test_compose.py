@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from rag.compose import attribute, choose_support, compose, disagreements, parse_direct, quote, stating_passages, unsettled
+from rag.compose import (
+    attribute,
+    choose_support,
+    compose,
+    disagreements,
+    parse_direct,
+    possible_only,
+    quote,
+    stating_passages,
+    unsettled,
+)
 from rag.evidence import resolve_days
 from rag.forms import classify
 from rag.types import Evidence
@@ -485,3 +495,16 @@ def test_a_sentence_holding_only_the_asked_about_names_gives_way() -> None:
     assert answer not in _read(q, text, 26)  # the captions match more of the question's words
     assert _read(q, text, 26, names_only=0.5) == [answer]
     assert _read(q.lower(), text, 26, names_only=0.5) != [answer]  # no names in the question: nothing to tell apart
+
+
+def test_a_figure_given_only_as_a_possibility_does_not_answer_what_happened() -> None:
+    law = ev(1, "Franke pleaded guilty to four counts of aggravated child abuse. Each charge carries a sentence of one to "
+             "15 years in prison.", "Court Wire", "2023-12-18", "a")
+    q = "How many years in prison did Ruby Franke get?"
+    assert stating_passages(classify(q), q, [law], "amount") == []  # the law's range, not her sentence
+    assert possible_only("amount", q, [law]) is law  # ... which a refusal names
+    got = ev(2, "Franke was sentenced to four consecutive terms of one to 15 years in prison.", "Court Wire", "2023-12-19", "b")
+    assert [s.cites for s in stating_passages(classify(q), q, [law, got], "amount")] == [(2,)]
+    assert possible_only("amount", q, [got]) is None
+    q = "How many years in prison could Ruby Franke face?"  # a question about the possibility is answered by it
+    assert [s.cites for s in stating_passages(classify(q), q, [law], "amount")] == [(1,)]

@@ -134,3 +134,12 @@ def test_recency_and_sides() -> None:
 )
 def test_what_a_question_asks_to_be_told(question: str, asks: str) -> None:
     assert asks_for(question) == asks
+
+
+def test_the_names_a_question_is_about_leave_out_its_opener_and_the_outlets_it_names() -> None:
+    from rag.lexical import subject_terms
+
+    assert subject_terms("What's the latest on Taylor Swift and Travis Kelce?") == ["taylor", "swift", "travi", "kelc"]
+    assert subject_terms("Sum up the Quillon leak") == ["quillon"]
+    q = "What did Bloomberg say about Kestrel?"
+    assert subject_terms(q, [(q.index("Bloomberg"), q.index("Bloomberg") + 9)]) == ["kestrel"]

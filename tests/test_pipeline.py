@@ -393,3 +393,15 @@ def test_a_yes_no_subject_no_passage_mentions_is_named_as_the_question_writes_it
     pipe, gen = make(hash_index, "Yes.")
     ans = pipe.answer("Did Everton win their appeal?")
     assert ans.refused and ans.reason == "no passage mentions Everton" and gen.prompts == []
+
+
+def test_a_reason_the_passages_do_not_give_is_refused_not_stood_in_for_by_a_quote_about_its_names(hash_index: Path) -> None:
+    # the model's reason is in no passage; the passages on Ferrand say he signed from Port Elling, not why he left
+    pipe, _ = make(hash_index, "Ferrand left Port Elling because of a pay dispute [1].")
+    ans = pipe.answer("Why did Mateo Ferrand leave Port Elling?")
+    assert ans.refused and "“leave”" in ans.reason, ans.answer
+    assert any(s.supported for s in ans.sentences)  # what the passages do say stays folded under it
+    # a quote that speaks to what is asked still stands in for a reason the model got wrong
+    pipe, _ = make(hash_index, "Kestrel recalled the bikes because of a pay dispute [1].")
+    ans = pipe.answer("Why did Kestrel recall the Arro 2?")
+    assert not ans.refused and "“" in ans.sentences[0].text and "recall" in ans.sentences[0].text.lower(), ans.answer
