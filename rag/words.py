@@ -59,7 +59,8 @@ def refusal_text(reason: str) -> str:
 MONTH_RE = re.compile(rf"\b({MONTHS})\b")
 
 # Words that frame a question rather than say what it is about ("What happened in the
-# trial?" is about the trial): left out when measuring whether a passage bears on it.
+# trial?" is about the trial; "too", "either" and "also" add nothing to "Is the original Arro part
+# of the recall too?"): left out when measuring whether a passage bears on it.
 FRAME_WORDS = frozenset(
     "happen happened happens happening say said says tell told report reported reports reporting explain "
     "explained describe described summarize summarise summary overview story stories news latest recent recently "
@@ -68,7 +69,7 @@ FRAME_WORDS = frozenset(
     "thing things go going went occur occurred took take place anyone anybody someone somebody anything "
     "something everyone everybody everything much many per been yet you your me about since ever still also "
     "just really actually exactly week today yesterday tonight any most give list compare comparison sum recap "
-    "rundown brief briefly short get gets got getting gotten".split()
+    "rundown brief briefly short get gets got getting gotten too either".split()
 )
 
 # words of a Yes/No question that say nothing about what it claims ("Is the Steam Deck OLED
