@@ -44,14 +44,23 @@ class QuestionForm:
 
 
 _AUX = "|".join(re.escape(a) for a in AUXILIARIES)
+# "Can you ..." frames a request only around something asked of the assistant ("Can you summarize
+# the story?"); "Can you livestream from the glasses?" asks whether a person can do something
+_ASKED_OF_US = (
+    r"tell|show|give|summari[sz]e|sum|explain|describe|list|name|outline|recap|compare|contrast|check|confirm|"
+    r"verify|find|look|help|say|walk|break|clarify|provide|share|remind|get|let|brief|catch|point|detail|"
+    r"identify|trace|spell|run|write|answer|go|put|quote|cite|figure|work|fill|update"
+)
 _POLITE = re.compile(
     r"^(?:(?:hi|hey|hello|ok|okay|so|please)[,!.]?\s+)*"
-    r"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+|i(?:'d| would)\s+like\s+(?:you\s+)?to\s+(?:know\s+)?|"
+    rf"(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?=(?:{_ASKED_OF_US})\b)|please\s+|i(?:'d| would)\s+like\s+(?:you\s+)?to\s+(?:know\s+)?|"
     r"i\s+want\s+to\s+know\s+|i(?:'m| am)\s+(?:curious|wondering)\s+(?:about\s+)?|do\s+you\s+know\s+|"
     r"(?:can|could|may)\s+i\s+(?:get|have|ask)\s+|help\s+me\s+understand\s+|let\s+me\s+know\s+)",
     re.I,
 )
 _TELL = re.compile(r"^(?:tell|show|give)\s+(?:me|us)\s+(?:(?:a|an|the)\s+)?", re.I)
+# "check whether ...", "find out if ...": the Yes/No question inside the request
+_CHECK = re.compile(r"^(?:check|find\s+out|see|confirm|verify|say|look\s+up)\s+(?=(?:whether|if)\b)", re.I)
 
 _SUMMARY = re.compile(
     r"^(?:summari[sz]e|sum\s+up|recap|brief\s+me|catch\s+me\s+up|give\s+(?:me\s+)?(?:an?\s+)?(?:overview|summary|rundown|recap)|"
@@ -179,6 +188,7 @@ def _unwrap(q: str) -> str:
         prev = q
         q = _POLITE.sub("", q, count=1).strip()
         q = _TELL.sub("", q, count=1).strip()
+        q = _CHECK.sub("", q, count=1).strip()
     return q
 
 

@@ -143,3 +143,19 @@ def test_the_names_a_question_is_about_leave_out_its_opener_and_the_outlets_it_n
     assert subject_terms("Sum up the Quillon leak") == ["quillon"]
     q = "What did Bloomberg say about Kestrel?"
     assert subject_terms(q, [(q.index("Bloomberg"), q.index("Bloomberg") + 9)]) == ["kestrel"]
+
+
+def test_can_you_frames_a_request_only_around_something_asked_of_the_assistant() -> None:
+    # "Can you livestream ...?" asks whether a person can; "Can you summarize ...?" asks us to
+    for q in ("Can you livestream to Instagram from the smart glasses?", "can you buy the arro 2 in europe?",
+              "Could you still return the bike after the recall?"):
+        assert classify(q).kind == "yesno", q
+    assert classify("Can you walk me through the strike?").request.lower().startswith("walk")
+
+
+def test_a_request_to_check_whether_is_a_yes_no_question() -> None:
+    for q in ("Could you check whether Uber actually made a profit in the third quarter?",
+              "Can you find out if Delane appealed?", "please confirm whether the fine was upheld"):
+        f = classify(q)
+        assert f.kind == "yesno", q
+        assert f.request.lower().startswith(("whether", "if")), f.request
