@@ -266,10 +266,15 @@ def choose_support(
 # questions about two reports ("Between the report from The Age ... published on ..., and ...") hold
 # as little as 0.06 of their claim's idf mass in evidence that does answer them (10 of the 54 Yes/No
 # questions of its 100-question sample were below 0.2; bench/yesno_unsettled.py --share 0.2)
+# "are seeking", "are now seeking", "has been scrutinizing": still under way
+_BE = r"(?:is|are|was|were|has been|have been)(?: (?:now|still|currently|also))?"
 _PENDING = re.compile(
-    r"\b(?:will be \w+|(?:is|are|was|were) (?:expected|due|set|scheduled|likely) to|plans? to|planned to|"
-    r"intends? to|(?:is|are|was|were) (?:seeking|reviewing|considering|weighing|preparing)|yet to|not yet|pending|"
-    r"awaiting|awaits)\b",
+    rf"\b(?:will be \w+|{_BE} (?:expected|due|set|scheduled|likely) to|plans? to|planned to|"
+    rf"intends? to|{_BE} (?:seeking|reviewing|considering|weighing|preparing|scrutini[sz]ing|investigating|probing|"
+    r"examining)|yet to|not yet|pending|awaiting|awaits)\b"
+    # a clause that opens with a condition speaks of what has not happened: "If Judge Amit Mehta
+    # rules against Google, ..."
+    r"|^\s*(?:if|unless)\b",
     re.I,
 )
 _HAPPENED = re.compile(r"^(?:did|has|have|had|was|were)\b", re.I)  # asks whether something happened

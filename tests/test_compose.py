@@ -341,6 +341,22 @@ def test_a_yes_no_question_is_not_settled_by_a_passage_that_says_it_is_still_to_
     assert "still pending" in why and "will be heard" in why
 
 
+def test_a_passage_saying_it_is_still_under_way_or_only_supposing_it_leaves_it_unsettled() -> None:
+    # an adverb between "are" and "seeking", a process still running, and a clause that only supposes it
+    q = "Did the family get the second transplant?"
+    seeking = [ev(1, "The family are now seeking a donor for a second transplant.", "Fox", "2023-12-09", "a")]
+    assert "still pending" in unsettled(classify(q), q, seeking)
+    q2 = "Has the EU blocked the takeover?"
+    probe = [ev(1, "The bloc has been scrutinizing the takeover since July.", "TechCrunch", "2023-11-27", "b")]
+    assert "still pending" in unsettled(classify(q2), q2, probe)
+    q3 = "Has Palo Alto Networks closed its purchase of Talon?"
+    supposing = [ev(1, "If the two purchases close, Palo Alto Networks will own both firms.", "TechCrunch", "2023-09-26", "c")]
+    assert "still pending" in unsettled(classify(q3), q3, supposing)
+    # once a passage of a later day says it closed, the question is the model's to decide
+    closed = [*supposing, ev(2, "Palo Alto Networks closed its purchase of Talon on Friday.", "Wire", "2023-12-01", "d")]
+    assert unsettled(classify(q3), q3, closed) == ""
+
+
 def test_a_yes_no_question_no_passage_speaks_to_is_unsettled_but_fillers_do_not_count() -> None:
     q = "Is Everton going to appeal their conviction?"
     why = unsettled(classify(q), q, APPEAL[2:])
