@@ -31,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from eval.sets import load_set
 from rag.compose import choose_support
 from rag.forms import classify
 from rag.pipeline import Pipeline
@@ -58,16 +59,11 @@ def questions(paths: list[str], dev: str | None, dev_yes: int) -> list[tuple[str
     rows = []
     for p in paths:
         idx = "index/sample" if "sample" in Path(p).name else "index/mh"
-        for line in Path(p).read_text(encoding="utf-8").splitlines():
-            it = json.loads(line)
-            if it["form"] == "yesno" and it.get("yesno"):
-                rows.append((idx, it["id"], it["question"], it["yesno"], it["split"]))
+        rows += [(idx, it.id, it.question, it.yesno, it.split) for it in load_set(p) if it.form == "yesno" and it.yesno]
     if dev:  # every "No" of the dev file (there are few) and its first ``dev_yes`` "Yes"
-        n_yes = 0
-        for i, it in enumerate(json.loads(Path(dev).read_text(encoding="utf-8"))):
-            if it["answer"] == "No" or (it["answer"] == "Yes" and n_yes < dev_yes):
-                n_yes += it["answer"] == "Yes"
-                rows.append(("index/mh", f"mh-{i}", it["query"], it["answer"], "multihop-dev"))
+        items = load_set(dev)
+        first_yes = {it.id for it in [it for it in items if it.answer == "Yes"][:dev_yes]}
+        rows += [("index/mh", it.id, it.question, it.answer, "multihop-dev") for it in items if it.answer == "No" or it.id in first_yes]
     return rows
 
 
