@@ -75,6 +75,12 @@ ATTRIBUTION_VERB = re.compile(
 _NOT_OUTLET = set(MONTH_NAMES) | set(WEEKDAY_NAMES) | {"I", "It", "This", "That", "These", "Those", "Both", "Which", "What"}
 
 
+# the last word of a person named by their post ("the Kestrel CEO"), never of a publication's name
+_ROLE_WORDS = frozenset(
+    "CEO CFO COO CTO Chief Chairman Chairwoman Chair President Spokesperson Spokesman Spokeswoman Minister Secretary "
+    "Director Manager Coach Founder Owner Mayor Governor Senator Lawyer Lawyers Attorney Attorneys Prosecutor "
+    "Prosecutors Judge Board Boss Executive Executives".split()
+)
 _BOUNDARY = re.compile(r"[,;]|\b(?:while|whereas|and|but|or|compared to|in contrast to|versus|than)\b", re.I)
 
 
@@ -193,6 +199,10 @@ class OutletMatcher:
             name = re.sub(r"(?:['’]s|(?<=s)['’])$", "", name)  # "Did Bloomberg's coverage say ...": the outlet is Bloomberg
             if any(a < e and s < b for s, e in spans) or name in _NOT_OUTLET:
                 continue
+            if re.search(r"\w['’]s\s", name):
+                continue  # "What did Kestrel's CEO say ...": someone of Kestrel's, not a publication
+            if name.split()[-1] in _ROLE_WORDS:
+                continue  # "What did the Kestrel CEO say ...", "Has the Northfield Mayor said ..."
             if name not in out:
                 out.append(name)
         return out

@@ -57,6 +57,10 @@ def test_unknown_outlets_are_reported(matcher: OutletMatcher) -> None:
     assert p.unknown_outlets == ("Financial Times",)
     assert parse_query("Reuters' story on the leak said what?", matcher, AS_OF).unknown_outlets == ("Reuters",)
     assert parse_query("How Rovers played in November, in brief?", matcher, AS_OF).unknown_outlets == ()
+    # someone of a company's, named by their post, is not a publication
+    assert parse_query("What did Kestrel's CEO say about the recall?", matcher, AS_OF).unknown_outlets == ()
+    assert parse_query("What did the Kestrel CEO say about the recall?", matcher, AS_OF).unknown_outlets == ()
+    assert parse_query("What did Bloomberg say about the recall?", matcher, AS_OF).unknown_outlets == ("Bloomberg",)
 
 
 @pytest.mark.parametrize(
