@@ -78,7 +78,11 @@ _TIMELINE = re.compile(
     # how something went over a span: "how did the season go from the opening day to December?",
     # "how have sales fared over the year?" (a course of events, not one result)
     r"^how\s+(?:did|has|have|does|do)\s+.+\b(?:go|went|gone|going|fare|fared|do|did|done|get\s+on|got\s+on)\s+"
-    r"(?:(?:from\s+.+\s+(?:to|until|through|into)|between\s+.+\s+and)\s|(?:over|across|through|throughout)\s+(?:the|this|last|its|their)\s)",
+    r"(?:(?:from\s+.+\s+(?:to|until|through|into)|between\s+.+\s+and)\s|(?:over|across|through|throughout)\s+(?:the|this|last|its|their)\s)|"
+    # how someone has done over a season or a year, or so far: "how have the Rovers done this
+    # season?" is their course through it, not one game
+    r"^how\s+(?:did|has|have|does|do|is|are)\s+.+\b(?:fare|fared|faring|do|did|doing|done|perform|performed|performing|"
+    r"get\s+on|got\s+on|gotten\s+on|getting\s+on)\s+(?:(?:this|last|the|their|its)\s+(?:season|year|campaign)|so\s+far)\b",
     re.I,
 )
 _LATEST = re.compile(

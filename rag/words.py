@@ -69,7 +69,7 @@ FRAME_WORDS = frozenset(
     "thing things go going went occur occurred took take place anyone anybody someone somebody anything "
     "something everyone everybody everything much many per been yet you your me about since ever still also "
     "just really actually exactly week today yesterday tonight any most give list compare comparison sum recap "
-    "rundown brief briefly short get gets got getting gotten too either".split()
+    "rundown brief briefly short get gets got getting gotten too either done doing fare fared faring far".split()
 )
 
 # words of a Yes/No question that say nothing about what it claims ("Is the Steam Deck OLED

@@ -44,6 +44,9 @@ from rag.forms import asks_for, classify, sides
         ("What was the tribunal's decision?", "event"),
         ("How did Kestrel respond to the recall?", "event"),
         ("how did rovers get on this week?", "event"),  # a result, not a method
+        ("How have the Rovers done this season?", "timeline"),  # their course through it, not one game
+        ("How has Tesla performed so far?", "timeline"),
+        ("How did the Rovers do on Saturday?", "event"),
         ("How did Nike do in the quarter?", "event"),
         ("How did he do it?", "explanation"),
         ("What are the terms of the new transit contract?", "event"),
