@@ -396,11 +396,19 @@ class Pipeline:
                 if asks == "person":  # "Who replaced him?" is not answered by "She replaces ..."
                     ban += ["He", "She", "They"]
                 if self.settings.refusal_min_prob > 0:
-                    # greedy decoding refuses whenever "Insufficient" is the single likeliest first token,
-                    # even at p = 0.17 with the answer spread over other tokens; demand more than that
+                    # the model's own refusal is decided by its probability, not by greedy decoding: at
+                    # p >= refusal_min_prob it refuses (nothing is written), below it it must answer and
+                    # the citation check judges the answer. Greedy decoding refused at p = 0.17 when the
+                    # answer was spread over other tokens, and wrote a made-up answer at p = 0.45
                     (lp_refuse,) = g.first_token_logprobs(text, ["Insufficient"])
-                    if math.exp(lp_refuse) < self.settings.refusal_min_prob:
-                        ban.append("Insufficient")
+                    if math.exp(lp_refuse) >= self.settings.refusal_min_prob:
+                        timings["generate_s"] = time.perf_counter() - t_gen
+                        yield refuse(
+                            "the passages do not answer the question (the model found no answer in them)", evidence,
+                            raw=f"log P(first token): Insufficient {lp_refuse:.3f}\n",
+                        )  # fmt: skip
+                        return
+                    ban.append("Insufficient")
             pieces = iter(()) if decision else g.stream(text, min(limit, self.settings.max_answer_tokens), None, ["\n"], ban)
             try:
                 for piece in pieces:

@@ -113,9 +113,9 @@ class Settings(BaseSettings):
     )  # fmt: skip
     refusal_min_prob: float = Field(
         0.5, ge=0.0, le=1.0,
-        description="Questions other than Yes/No: the model's own 'Insufficient information.' counts only when its "
-        "first-token probability is at least this; below it the model must answer, and the citation check refuses "
-        "an answer the passages do not support. 0 lets the model refuse freely.",
+        description="Questions other than Yes/No: the model refuses ('Insufficient information.') when that is its "
+        "first token with at least this probability; below it the model must answer, and the citation check refuses "
+        "an answer the passages do not support. 0 leaves it to greedy decoding.",
     )  # fmt: skip
     max_answer_tokens: int = Field(96, ge=8, description="Most tokens the model may write for its direct answer (each form has a lower cap of its own).")
     seed: int = Field(0, description="Sampling seed (decoding is greedy; kept for determinism).")

@@ -245,8 +245,11 @@ class UnsureRefuser(ScriptedGenerator):
         yield FINED if "Insufficient" in ban else "Insufficient information."
 
 
-@pytest.mark.parametrize(("p_refuse", "min_prob", "refused"), [(0.17, 0.5, False), (0.9, 0.5, True), (0.17, 0.0, True)])
-def test_model_refusal_needs_refusal_min_prob(hash_index: Path, p_refuse: float, min_prob: float, refused: bool) -> None:
+@pytest.mark.parametrize(
+    ("p_refuse", "min_prob", "refused"),
+    [(0.17, 0.5, False), (0.9, 0.5, True), (0.17, 0.25, False), (0.3, 0.25, True), (0.17, 0.0, True)],
+)
+def test_model_refusal_is_decided_by_its_probability(hash_index: Path, p_refuse: float, min_prob: float, refused: bool) -> None:
     from rag.embed import HashEmbedder
 
     emb = HashEmbedder()
@@ -255,8 +258,15 @@ def test_model_refusal_needs_refusal_min_prob(hash_index: Path, p_refuse: float,
     pipe = Pipeline(open_index(hash_index, emb.model_id), emb, s, generator=gen)
     ans = pipe.answer("Which company did the National Privacy Board fine $48 million?")
     assert ans.refused is refused, (ans.answer, ans.reason)
-    assert ("Insufficient" in gen.bans[-1]) is (not refused)
-    if not refused:
+    if min_prob > 0:
+        # at p >= min_prob the model refuses without writing (though "Insufficient" is not the likeliest
+        # token: the scripted model puts -10 on every other option); below it, it may not refuse
+        assert bool(gen.bans) is (not refused)
+        if gen.bans:
+            assert "Insufficient" in gen.bans[-1]
+    if refused:
+        assert "no answer" in ans.reason and ans.evidence  # the passages read are still shown
+    else:
         assert "Quillon Systems" in ans.short and ans.citations
 
 
