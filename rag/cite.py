@@ -201,8 +201,8 @@ def states(kind: str, text: str, question: str = "", outright_only: bool = True)
             want = set(terms(per.group(1)))
             return any(any(stem_match(t, want) for t in terms(u)) for _, u in rates(bare))
         unit = _asked_unit(question)
-        if unit is None:
-            return True
+        if unit is None or (kind == "count" and _BARE_FIGURE.fullmatch(bare)):
+            return True  # "How many customers were affected?" -> "About 2.4 million.": the question names what is counted
         for m in _AMOUNT.finditer(bare):
             if norm_num(m.group(0)) in given or m.group(0).lower() in given_words:
                 continue
@@ -216,6 +216,12 @@ def states(kind: str, text: str, question: str = "", outright_only: bool = True)
 
 # what a "how long / how old / how far / how many X" question counts: the number must be of that
 _AMOUNT = re.compile(NUMBER.pattern + "|" + _NUMBER_WORD.pattern, re.I)
+# an answer that is only a figure ("2.4 million", "about 1,900."), nothing counted named after it
+_BARE_FIGURE = re.compile(
+    r"\s*(?:(?:about|around|roughly|nearly|almost|some|approximately|over|under|more\s+than|fewer\s+than|less\s+than|"
+    r"at\s+least|up\s+to)\s+)?(?:" + NUMBER.pattern + "|" + _NUMBER_WORD.pattern + r")(?:\s+(?:million|billion|thousand|m|bn))?\s*[.!]?\s*",
+    re.I,
+)
 _LENGTH_UNIT = re.compile(
     r"^[\s-]*(?:\w+[\s-]+)?(?:years?|months?|weeks?|days?|hours?|minutes?|seconds?|decades?|centur(?:y|ies)|"
     r"miles?|kilomet(?:re|er)s?|km|met(?:re|er)s?|feet|foot|yards?|innings|games|matches|seasons?)\b(?!\s+(?:later|ago|"

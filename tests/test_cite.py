@@ -164,6 +164,12 @@ def test_a_figure_must_be_of_the_kind_the_question_measures() -> None:
     assert not states("count", "The strike entered its third week.", "How many people went on strike?")
     assert states("count", "Kestrel recalled 18,000.", "How many did Kestrel recall?")  # nothing named: any count
     assert states("count", "He scored twice.", "How many times did he score?")
+    # an answer that is only the figure counts what the question names; a sentence must name it
+    q = "How many customers were affected by the Quillon leak?"
+    assert states("count", "2.4 million [1]", q)
+    assert states("count", "About 2.4 million.", q)
+    assert not states("count", "The number rose to 1,900.", q)
+    assert not states("count", "2.4 million models", q)
 
 
 def test_a_direct_answer_that_copies_a_passage_header_fails() -> None:
