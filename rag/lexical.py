@@ -126,6 +126,22 @@ def claim_terms(question: str) -> list[str]:
     return [t for t in question_terms(question) if t not in names]
 
 
+# a post written either way: "CEO" or "chief executive" ("What did Kestrel's CEO say?" over "Chief
+# executive Maren Solberg apologised"); a text holding one holds the other's terms too
+_POSTS = (("ceo", ("chief", "execut")), ("cfo", ("chief", "financi")), ("coo", ("chief", "oper")), ("cto", ("chief", "technolog")))
+
+
+def with_posts(present: set[str]) -> set[str]:
+    """``present`` with the terms of each post it holds written the other way."""
+    out = present
+    for short, long in _POSTS:
+        if short in present and not present.issuperset(long):
+            out = out | set(long)
+        elif short not in present and present.issuperset(long):
+            out = out | {short}
+    return out
+
+
 def lexical_scores(
     query: str,
     texts: Sequence[str],
@@ -140,4 +156,6 @@ def lexical_scores(
     w = idf(q)
     total = sum(w.values()) or 1.0
     sets = term_sets if term_sets is not None else [set(terms(t)) for t in texts]
+    if any(short in q or set(long) <= set(q) for short, long in _POSTS):
+        sets = [with_posts(s) for s in sets]
     return np.array([sum(w[x] for x in q if x in present) / total for present in sets], dtype=float)

@@ -437,3 +437,18 @@ def test_auto_index_type_lands_in_manifest_and_searches(tmp_path: Path, kind: st
         assert all(h.source == "Tide Bulletin" for h in res.hits)
     finally:
         ix.close()
+
+
+def test_a_post_matches_written_either_way() -> None:
+    from rag.lexical import lexical_scores
+
+    def idf(q: list[str]) -> dict[str, float]:
+        return {t: 1.0 for t in q}
+
+    texts = ["Chief executive Maren Solberg apologised to customers.", "The CEO apologised.", "Riders were refunded."]
+    ceo = lexical_scores("What did Kestrel's CEO say?", texts, idf)
+    chief = lexical_scores("What did Kestrel's chief executive say?", texts, idf)
+    assert ceo[0] > 0 and ceo[1] > 0 and ceo[2] == 0
+    assert chief[0] > 0 and chief[1] > 0 and chief[2] == 0
+    # a question without a post reads the texts as they are
+    assert lexical_scores("Who apologised?", texts, idf).tolist()[:2] == [1.0, 1.0]
