@@ -423,6 +423,20 @@ def test_the_latest_reads_the_newest_article_first() -> None:
     assert "2023-12-11" in read(True)
 
 
+def test_the_latest_is_the_newest_article_on_the_topic_not_one_sharing_a_word() -> None:
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    robotaxi = "The California DMV suspended Cruise's driverless permits, ending its robotaxi service."
+    hits = [Hit("c0", "a0", "Cruise hits the brakes", "TechCrunch", "2023-10-30", robotaxi, 0, len(robotaxi), 1.16)]
+    for i in range(1, 6):  # newer articles that only share the word, ranked well below it
+        t = f"Clay, the father of SEO number {i}, described him as a cruise director on the SS SEO."
+        hits.append(Hit(f"c{i}", f"a{i}", "The people who ruined the internet", "The Verge", f"2023-11-0{i}", t, 0, len(t), 0.5))
+    ev = select_evidence("What happened to Cruise's driverless taxis?", hits, lambda s: len(s) // 4, 45, _flat_idf,
+                         per_article=1, newest_first=True)  # fmt: skip
+    assert [e.published_at for e in ev] == ["2023-10-30"]  # older, but the one on the topic
+
+
 def test_a_weekday_the_text_dates_itself_is_not_dated_again() -> None:
     # "on Thursday, October 26" in an article of Thursday, September 28 once read "on Thursday
     # [September 28, 2023], October 26", and the model wrote the vote was on September 28
