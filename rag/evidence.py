@@ -237,11 +237,15 @@ def select_evidence(
     """
     if newest_first:  # stable: among articles of one day, the retrieval order stands
         # the newest of the articles on the topic, not the newest that shares a word with it ("What
-        # happened to Cruise's driverless taxis?" is not told by "a cruise director" a day later)
-        top = max((h.score for h in hits), default=0.0)
+        # happened to Cruise's driverless taxis?" is not told by "a cruise director" a day later); an
+        # article is on the topic by its best chunk, so all of its chunks are read in date order
+        best: dict[str, float] = {}
+        for h in hits:
+            best[h.article_id] = max(best.get(h.article_id, h.score), h.score)
+        top = max(best.values(), default=0.0)
         gate = LATEST_GATE * top if top > 0 else -np.inf
-        on = [h for h in hits if h.score >= gate]
-        hits = sorted(on, key=lambda h: h.published_at or "", reverse=True) + [h for h in hits if h.score < gate]
+        on = [h for h in hits if best[h.article_id] >= gate]
+        hits = sorted(on, key=lambda h: h.published_at or "", reverse=True) + [h for h in hits if best[h.article_id] < gate]
     cands = [c for c in candidates(hits) if len(c.text) >= MIN_SENTENCE_CHARS]
     if not cands:
         return []

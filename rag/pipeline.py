@@ -399,7 +399,8 @@ class Pipeline:
                     # the model's own refusal is decided by its probability, not by greedy decoding: at
                     # p >= refusal_min_prob it refuses (nothing is written), below it it must answer and
                     # the citation check judges the answer. Greedy decoding refused at p = 0.17 when the
-                    # answer was spread over other tokens, and wrote a made-up answer at p = 0.45
+                    # answer was spread over other tokens; 0.25 refused answerable questions held out
+                    # (README, stop 32; bench/refusal_threshold.py)
                     (lp_refuse,) = g.first_token_logprobs(text, ["Insufficient"])
                     if math.exp(lp_refuse) >= self.settings.refusal_min_prob:
                         timings["generate_s"] = time.perf_counter() - t_gen
