@@ -437,6 +437,23 @@ def test_the_latest_is_the_newest_article_on_the_topic_not_one_sharing_a_word() 
     assert [e.published_at for e in ev] == ["2023-10-30"]  # older, but the one on the topic
 
 
+def test_the_latest_reads_every_chunk_of_an_article_on_the_topic_in_date_order() -> None:
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    a1 = "Kestrel Mobility has started selling the Arro 2 e-bike again after the recall."
+    a2 = "The relaunched Arro 2 uses a redesigned battery pack with cells from Norvik Energy."
+    b = "The Arro 2 recall will cost Kestrel about $31 million, the company told investors."
+    hits = [
+        Hit("a-1", "a", "Arro 2 is back", "Wire", "2023-12-11", a1, 0, len(a1), 1.0),
+        Hit("b-1", "b", "Recall cost", "Review", "2023-11-16", b, 0, len(b), 0.9),
+        Hit("a-2", "a", "Arro 2 is back", "Wire", "2023-12-11", a2, 500, 500 + len(a2), 0.3),  # below the gate alone
+    ]
+    ev = select_evidence("What's the latest on the Arro 2?", hits, lambda s: len(s) // 4, 60, _flat_idf,
+                         per_article=2, newest_first=True)  # fmt: skip
+    assert any("Norvik" in e.text for e in ev)  # the newest article's later chunk is read before older news
+
+
 def test_a_weekday_the_text_dates_itself_is_not_dated_again() -> None:
     # "on Thursday, October 26" in an article of Thursday, September 28 once read "on Thursday
     # [September 28, 2023], October 26", and the model wrote the vote was on September 28
