@@ -8,6 +8,9 @@ the passage is recorded. Then each way of deciding is scored over that same pass
 - ``s2``: the same prompt over the two passages ``choose_support`` shows first;
 - ``fs``: four worked examples (two Yes, two No, made up, in no set) in the system prompt;
 - ``fs2``: the worked examples, over the two passages joined;
+- ``t``: the settle prompt over the passage with its article's headline before it (a headline
+  often states the outcome in the question's words: "Transit workers ratify contract");
+- ``fst``: the worked examples, over the headline and the passage;
 - ``ens_*``: the 0.5B's and the 1.5B's log-odds added.
 
 A decision is Yes when log P("Yes") - log P("No") >= 0 (no bias: a bias is a measurement, never a
@@ -79,7 +82,9 @@ def main() -> None:
     ap.add_argument("--dev", default=None, help="MultiHopRAG-dev.json: also its Yes/No questions")
     ap.add_argument("--dev-yes", type=int, default=14)
     ap.add_argument("--out", default=None, help="write each question's log-odds here (JSON lines)")
+    ap.add_argument("--ways", default="s,s2,fs,fs2,t,fst", help="which ways to score, comma-separated")
     a = ap.parse_args()
+    ways = [w for w in a.ways.split(",") if w]
     pipes: dict[str, Pipeline] = {}
     results: list[dict] = []
     for idx, qid, q, gold, split in questions(a.sets, a.dev, a.dev_yes):
@@ -104,28 +109,37 @@ def main() -> None:
             print(f"{qid} {gold}: not decided ({ans.reason[:70]})", flush=True)
             continue
         two = choose_support(classify(q), q, list(ans.evidence), (), [], pipe.index.idf)[:2]
+        flat = " ".join(settle.split())
+        title = next((e.title for e in ans.evidence if " ".join(e.model_text.split()) == flat), "")
+        headed = f"{title}. {settle}" if title else settle
+        block = "\n".join(f"[{i + 1}] {e.model_text}" for i, e in enumerate(two))
+        joined = " ".join(e.model_text for e in two)
+        prompts = {
+            "s": (SYSTEM, build_settle_prompt(q, settle).user),
+            "s2": (SYSTEM, f"Passages:\n{block}\n\nQuestion: {q}\nAnswer Yes or No, from the passages only."),
+            "fs": (FS_SYSTEM, f"Passage: {settle}\nQuestion: {q}\nAnswer:"),
+            "fs2": (FS_SYSTEM, f"Passage: {joined}\nQuestion: {q}\nAnswer:"),
+            "t": (SYSTEM, build_settle_prompt(q, headed).user),
+            "fst": (FS_SYSTEM, f"Passage: {headed}\nQuestion: {q}\nAnswer:"),
+        }
         row = {"id": qid, "gold": gold, "split": split}
         for tag, gen in gens.items():
-            row[f"{tag}_s"] = log_odds(gen, SYSTEM, build_settle_prompt(q, settle).user)
-            block = "\n".join(f"[{i + 1}] {e.model_text}" for i, e in enumerate(two))
-            row[f"{tag}_s2"] = log_odds(gen, SYSTEM, f"Passages:\n{block}\n\nQuestion: {q}\nAnswer Yes or No, from the passages only.")
-            row[f"{tag}_fs"] = log_odds(gen, FS_SYSTEM, f"Passage: {settle}\nQuestion: {q}\nAnswer:")
-            joined = " ".join(e.model_text for e in two)
-            row[f"{tag}_fs2"] = log_odds(gen, FS_SYSTEM, f"Passage: {joined}\nQuestion: {q}\nAnswer:")
-        for v in ("s", "s2", "fs", "fs2"):
+            for v in ways:
+                row[f"{tag}_{v}"] = log_odds(gen, *prompts[v])
+        for v in ways:
             row[f"ens_{v}"] = row[f"05_{v}"] + row[f"15_{v}"]
         results.append(row)
         print(qid, gold, " ".join(f"{k}={v:+.2f}" for k, v in row.items() if isinstance(v, float)), flush=True)
     if a.out:
         Path(a.out).write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
-    ways = [k for k in results[0] if k not in ("id", "gold", "split")] if results else []
+    scored = [k for k in results[0] if k not in ("id", "gold", "split")] if results else []
     by_split: dict[str, list[dict]] = defaultdict(list)
     for r in results:
         by_split[r["split"]].append(r)
     for split, rows in sorted(by_split.items()):
         n_yes = sum(r["gold"] == "Yes" for r in rows)
         print(f"\n{split}: {len(rows)} decided ({n_yes} Yes, {len(rows) - n_yes} No)")
-        for w in ways:
+        for w in scored:
             right_yes = sum(r[w] >= 0 for r in rows if r["gold"] == "Yes")
             right_no = sum(r[w] < 0 for r in rows if r["gold"] == "No")
             print(f"  {w:7s} {right_yes + right_no:3d}/{len(rows)}  (Yes right {right_yes}, No right {right_no})")
