@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from rag.chunk import split_sentences
-from rag.lexical import claim_terms, lexical_scores, subject_terms, terms
+from rag.lexical import claim_terms, lexical_scores, lone_names, question_terms, subject_terms, terms
 from rag.types import Evidence, Hit
 from rag.words import COMMON_CAPS, MONTH_ABBR, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -200,6 +200,21 @@ def _lede_weight(c: Candidate) -> float:
     return max(0.0, 1 - c.ordinal / LEDE_SENTENCES) if c.hit.start == 0 else 0.0
 
 
+def _naming(query: str, hits: Sequence[Hit]) -> set[str]:
+    """The articles whose retrieved chunks hold a term of what the question is about
+    (``question_terms``), a one-word name counting only where it is written as a name."""
+    asked = set(question_terms(query))
+    lone = lone_names(query)
+    out: set[str] = set()
+    for h in hits:
+        text = f"{h.title}\n{h.text}"
+        ts = set(terms(text))
+        ts -= {t for t, written in lone.items() if not written(text)}
+        if asked & ts:
+            out.add(h.article_id)
+    return out
+
+
 def select_evidence(
     query: str,
     hits: Sequence[Hit],
@@ -244,13 +259,23 @@ def select_evidence(
             best[h.article_id] = max(best.get(h.article_id, h.score), h.score)
         top = max(best.values(), default=0.0)
         gate = LATEST_GATE * top if top > 0 else -np.inf
-        on = [h for h in hits if best[h.article_id] >= gate]
+        # and, when some article names what is asked about, only those that do: a sports report
+        # that "cruised" to a win is near "Cruise" for the embedder, not about it
+        named = _naming(query, hits)
+        on = [h for h in hits if best[h.article_id] >= gate and (not named or h.article_id in named)]
         hits = sorted(on, key=lambda h: h.published_at or "", reverse=True) + [h for h in hits if best[h.article_id] < gate]
     cands = [c for c in candidates(hits) if len(c.text) >= MIN_SENTENCE_CHARS]
     if not cands:
         return []
     texts = [c.text for c in cands]
     sets = [set(terms(t)) for t in texts]
+    # for the latest news, read newest first, a one-word name of the question matches only where
+    # it is written as a name: "What's the latest on Cruise?" is not told by "Buffalo is likely to
+    # cruise" a month later (other forms keep the lower-case word: "House speaker", "the senator")
+    for term, written in (lone_names(query) if newest_first else {}).items():
+        for ts, t in zip(sets, texts, strict=True):
+            if term in ts and not written(t):
+                ts.discard(term)
     score = lexical_scores(query, texts, idf, sets)
     for sources, words in segments:
         inside = np.array([c.hit.source in sources for c in cands])

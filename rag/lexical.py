@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.words import COMMON_CAPS, FRAME_WORDS
+from rag.words import COMMON_CAPS, FRAME_WORDS, ROLE_WORDS
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _WORD = re.compile(TOKEN_PATTERN)
@@ -114,6 +114,36 @@ def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -
         if m.start() >= skip and m.group(0) not in COMMON_CAPS and not any(a <= m.start() < b for a, b in inside)
     ]
     return list(dict.fromkeys(t for w in words for t in terms(w)))
+
+
+# offices and bodies a style guide may write in lower case ("House speaker", "the senate")
+_OFFICES = frozenset("Speaker House Senate Congress Parliament Court Cabinet Committee Council Government Party".split())
+
+
+def lone_names(question: str) -> dict[str, Callable[[str], bool]]:
+    """The one-word names of a question (a capitalised word after its first word whose
+    neighbours are not capitalised: "Cruise", "Meta", "the Fed"), each term with a test of
+    whether a text writes the word capitalised. ("Tom Cruise" passes: a surname is written
+    after a first name too, "Marcus Delane" for "Delane".) Such a name written in lower case is another
+    word ("cruised", "a dinner cruise", "fed up"); a word of a longer name is left out, since
+    "the trust" or "the board" in lower case still means the Glenmoor Housing Trust."""
+    first = _FIRST_WORD.match(question)
+    skip = first.end() if first else 0
+    caps = [m for m in _CAP_WORD.finditer(question) if m.start() >= skip]
+    out: dict[str, Callable[[str], bool]] = {}
+    for i, m in enumerate(caps):
+        word = m.group(0)
+        if word in COMMON_CAPS or word in ROLE_WORDS or word in _OFFICES or (not word[1:].islower() and not word.isupper()):
+            continue  # "iPhone", "McDonald's" are kept whole by their own capitals; "the Senate" is "the senate" too
+        prev = caps[i - 1] if i else None
+        joined = prev is not None and not question[prev.end() : m.start()].strip()
+        joined = joined or bool(re.match(r"\s*[A-Z0-9]", question[m.end() :]))
+        ts = terms(word)
+        if joined or len(ts) != 1:
+            continue
+        stem = re.sub(r"(?:['’]s|['’])$", "", word)[: max(3, len(ts[0]))]
+        out[ts[0]] = re.compile(rf"(?<![\w'’]){re.escape(stem[0])}(?i:{re.escape(stem[1:])})").search  # "Nobel", "NOBEL"
+    return out
 
 
 def claim_terms(question: str) -> list[str]:

@@ -555,3 +555,23 @@ def test_a_figure_given_only_as_a_possibility_does_not_answer_what_happened() ->
     assert possible_only("amount", q, [got]) is None
     q = "How many years in prison could Ruby Franke face?"  # a question about the possibility is answered by it
     assert [s.cites for s in stating_passages(classify(q), q, [law], "amount")] == [(1,)]
+
+
+def test_the_latest_on_a_one_word_name_is_not_told_by_the_same_word_in_lower_case() -> None:
+    # "What's the latest on Cruise?" was answered with "Buffalo is likely to cruise" and a Dubai
+    # dinner cruise: newer articles, close to "Cruise" for the embedder, not about it
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    robotaxi = "The California DMV suspended Cruise's driverless permits, ending its robotaxi service."
+    hits = [Hit("c0", "a0", "Cruise hits the brakes", "TechCrunch", "2023-10-30", robotaxi, 0, len(robotaxi), 1.4)]
+    for i in range(1, 7):  # newer and ranked close to it
+        t = f"With Buffalo likely to cruise in game number {i}, the line looks soft."
+        hits.append(Hit(f"c{i}", f"a{i}", "Bills vs. Chargers odds", "Sporting News", f"2023-12-1{i}", t, 0, len(t), 1.3))
+
+    def read(q: str) -> list[str]:
+        ev = select_evidence(q, hits, lambda s: len(s) // 4, 45, _flat_idf, max_articles=5, per_article=1, newest_first=True)
+        return [e.published_at for e in ev]
+
+    assert read("What's the latest on Cruise?")[0] == "2023-10-30"
+    assert "2023-10-30" not in read("what's the latest on cruise?")  # written in lower case, the word is any cruise

@@ -108,3 +108,16 @@ def test_time_words_are_left_out_of_the_words_a_question_is_matched_on(matcher: 
     assert topic_text(q, parse_query(q, matcher, AS_OF)) == "What did Kestrel say about orders?"
     q = "What's the latest?"  # nothing else to match on: the question stays as it is
     assert topic_text(q, parse_query(q, matcher, AS_OF)) == q
+
+
+def test_lone_names_are_one_word_names_written_capitalised() -> None:
+    from rag.lexical import lone_names
+
+    cruise = lone_names("What's the latest on Cruise?")
+    assert set(cruise) == {"cruis"}
+    assert cruise["cruis"]("GM's Cruise paused its robotaxis.") and cruise["cruis"]("CRUISE PAUSES ROBOTAXIS")
+    assert not cruise["cruis"]("With Buffalo likely to cruise, take the over.")
+    assert lone_names("Who replaced Marcus Delane at Glenmoor Housing Trust?") == {}  # words of longer names
+    assert set(lone_names("Has Quillon's fine been upheld?")) == {"quillon"}  # the opener is no neighbour
+    assert lone_names("Why did Republicans drop Jordan as their Speaker nominee?").keys() == {"republican", "jordan"}
+    assert lone_names("what's the latest on cruise?") == {}
