@@ -27,7 +27,7 @@ from datetime import date
 
 from rag.evidence import long_date
 from rag.forms import asks_duration
-from rag.lexical import question_terms, terms
+from rag.lexical import about, question_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -590,7 +590,7 @@ def check_sentence(
     ov = _share(added, set(terms(_spell_figures(ev_text))))
     if ov < min_overlap:
         return False, f"too different from the cited passage (word overlap {ov:.2f})"
-    if question:
+    if question and about(question):  # "Summarize the article." names nothing a passage could bear on
         rel = relevance(question, body + " " + " ".join(e.model_text for e in cited), idf)
         if rel < min_relevance:
             if answer and overlap(strip_markers(answer), body) >= 0.5 and len(set(terms(strip_markers(answer)))) >= 1:

@@ -90,14 +90,20 @@ def query_terms(query: str) -> list[str]:
 
 
 def question_terms(question: str) -> list[str]:
-    """The terms of what a question is about: its terms minus the words that frame it."""
-    frame = frame_terms()
-    q = query_terms(question)
-    return [t for t in q if t not in frame] or q
+    """The terms of what a question is about: its terms minus the words that frame it (all of
+    its terms when nothing else is left)."""
+    return about(question) or query_terms(question)
 
 
 _CAP_WORD = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*")
 _FIRST_WORD = re.compile(r"\s*\S+")
+
+
+def about(question: str) -> list[str]:
+    """The terms of what a question is about, none when only words that frame it are left
+    ("Summarize the article.", "What happened?"), unlike ``question_terms``."""
+    frame = frame_terms()
+    return [t for t in query_terms(question) if t not in frame]
 
 
 def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:
@@ -169,6 +175,36 @@ def with_posts(present: set[str]) -> set[str]:
             out = out | set(long)
         elif short not in present and present.issuperset(long):
             out = out | {short}
+    return out
+
+
+_DEMONYM = ("ian", "an", "n", "ese", "ish", "i")
+# demonyms that are not their place's name plus an ending
+_PLACE_OF = (
+    "Chinese China, Israeli Israel, British Britain, French France, Spanish Spain, Turkish Turkey, "
+    "Polish Poland, Dutch Netherlands, Swedish Sweden, Danish Denmark, Greek Greece, Filipino Philippines, "
+    "Swiss Switzerland, Welsh Wales, Irish Ireland, Scottish Scotland, English England, Thai Thailand"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _places() -> dict[str, str]:
+    pairs = (p.split() for p in _PLACE_OF.split(", "))
+    return {terms(a)[0]: terms(b)[0] for a, b in pairs}
+
+
+def with_places(present: set[str]) -> set[str]:
+    """``present`` with the place each demonym of it names: "russian" holds "russia",
+    "ukrainian" "ukrain", "korean" "korea" ("Did Russia comment?" is spoken to by "the Russian
+    embassy ... declined to comment")."""
+    out = set(present)
+    places = _places()
+    for t in present:
+        if t in places:
+            out.add(places[t])
+        for end in _DEMONYM:
+            if t.endswith(end) and len(t) - len(end) >= 4:
+                out.add(t[: -len(end)])
     return out
 
 

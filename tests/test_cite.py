@@ -387,3 +387,15 @@ def test_the_digits_of_a_date_do_not_support_a_figure() -> None:
     assert check_sentence("Her lawyers spoke on December 15 [3].", [said], "When did her lawyers speak?")[0]
     jailed = ev(4, "Franke was jailed for 15 years on December 18.")
     assert check_sentence("Ruby Franke got 15 years in prison [4].", [jailed], q)[0]
+
+
+def test_a_question_that_names_nothing_is_not_a_ground_for_failing_relevance() -> None:
+    # "Summarize the article." holds only words that frame it: every model summary failed as
+    # "does not bear on the question (relevance 0.00)", however well its passage supported it
+    ok, why = check_sentence("Kestrel is recalling 18,000 Arro 2 e-bikes because some batteries can overheat. [1]", [RECALL],
+                             "Summarize the article.")  # fmt: skip
+    assert ok, why
+    ok, why = check_sentence("Kestrel is recalling 28,000 Arro 2 e-bikes. [1]", [RECALL], "Summarize the article.")
+    assert not ok and "28000" in why  # the rest of the check still holds
+    ok, _ = check_sentence("Quillon Systems was fined for failing to protect personal data. [2]", [SHARES], "What happened?")
+    assert not ok  # a sentence its passage does not support still fails
