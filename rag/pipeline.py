@@ -52,7 +52,7 @@ from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, s
 from rag.followup import Turn, rewrite
 from rag.forms import QuestionForm, asks_for, classify
 from rag.index import Index, open_index
-from rag.lexical import claim_terms, subject_terms, terms
+from rag.lexical import claim_terms, subject_terms, terms, with_places
 from rag.prompt import build_prompt, build_settle_prompt
 from rag.retrieve import Filters, RetrievalParams, Retriever, SearchResult
 from rag.settings import Settings
@@ -355,7 +355,7 @@ class Pipeline:
             shown = evidence
             if form.kind == "yesno":
                 subject = subject_terms(standalone, [(m.start, m.end) for m in parsed.outlets])
-                shown = [e for e in evidence if not subject or set(subject) & set(terms(f"{e.model_text} {e.title}"))]
+                shown = [e for e in evidence if not subject or set(subject) & with_places(set(terms(f"{e.model_text} {e.title}")))]
                 if not shown:
                     yield refuse(f"no passage mentions {' '.join(words_for(standalone, subject)) or ' '.join(subject)}", evidence)
                     return

@@ -415,3 +415,27 @@ def test_a_reason_the_passages_do_not_give_is_refused_not_stood_in_for_by_a_quot
     pipe, _ = make(hash_index, "Kestrel recalled the bikes because of a pay dispute [1].")
     ans = pipe.answer("Why did Kestrel recall the Arro 2?")
     assert not ans.refused and "“" in ans.sentences[0].text and "recall" in ans.sentences[0].text.lower(), ans.answer
+
+
+def test_a_yes_no_subject_is_mentioned_by_its_demonym(tmp_path: Path) -> None:
+    # "Did Russia comment on the talks?" was refused as no passage saying anything about "comment":
+    # the one that does says "the Russian embassy", and only passages naming Russia were read
+    from rag.embed import HashEmbedder
+
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    (corpus / "warning.md").write_text(
+        "title: US warns Pyongyang over arms talks\nsource: Wire\ndate: 2023-11-14\n\n"
+        "US officials have warned North Korea against an arms deal with Russia. Arms negotiations between Russia "
+        "and North Korea are progressing. Despite requests for comment, the Russian embassy in Washington "
+        "declined to provide any additional information.\n",
+        encoding="utf-8",
+    )
+    idx = tmp_path / "idx"
+    build_index([corpus], idx, HashEmbedder(), BuildOptions(progress=False))
+    emb = HashEmbedder()
+    gen = ScriptedGenerator("No")
+    pipe = Pipeline(open_index(idx, emb.model_id), emb, Settings(index_dir=idx), generator=gen)
+    ans = pipe.answer("Did Russia comment on the talks?")
+    assert not ans.refused, ans.reason
+    assert ans.short.startswith("No") and any("Russian embassy" in c.quote for c in ans.citations)

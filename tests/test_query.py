@@ -121,3 +121,11 @@ def test_lone_names_are_one_word_names_written_capitalised() -> None:
     assert set(lone_names("Has Quillon's fine been upheld?")) == {"quillon"}  # the opener is no neighbour
     assert lone_names("Why did Republicans drop Jordan as their Speaker nominee?").keys() == {"republican", "jordan"}
     assert lone_names("what's the latest on cruise?") == {}
+
+
+def test_a_demonym_holds_its_place() -> None:
+    from rag.lexical import terms, with_places
+
+    held = with_places(set(terms("The Russian embassy and Chinese and Ukrainian officials declined to comment.")))
+    assert {"russia", "china", "ukrain"} <= held
+    assert "korea" not in with_places(set(terms("Japanese officials declined to comment.")))
