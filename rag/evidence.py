@@ -200,17 +200,20 @@ def _lede_weight(c: Candidate) -> float:
     return max(0.0, 1 - c.ordinal / LEDE_SENTENCES) if c.hit.start == 0 else 0.0
 
 
-def _naming(query: str, hits: Sequence[Hit]) -> set[str]:
+def _unnamed(lone: dict[str, Callable[[str], bool]], text: str) -> set[str]:
+    """The one-word names of the question (``lone_names``) that ``text`` holds only as another
+    word: "cruise" in "Buffalo is likely to cruise" is not Cruise."""
+    return {t for t, written in lone.items() if not written(text)}
+
+
+def _naming(query: str, hits: Sequence[Hit], lone: dict[str, Callable[[str], bool]]) -> set[str]:
     """The articles whose retrieved chunks hold a term of what the question is about
     (``question_terms``), a one-word name counting only where it is written as a name."""
     asked = set(question_terms(query))
-    lone = lone_names(query)
     out: set[str] = set()
     for h in hits:
         text = f"{h.title}\n{h.text}"
-        ts = set(terms(text))
-        ts -= {t for t, written in lone.items() if not written(text)}
-        if asked & ts:
+        if asked & (set(terms(text)) - _unnamed(lone, text)):
             out.add(h.article_id)
     return out
 
@@ -250,6 +253,10 @@ def select_evidence(
     ``names_only`` a sentence that holds the names the question is about (``subject_terms``)
     but none of its other words loses that share of its score.
     """
+    # for the latest news, read newest first, a one-word name of the question matches only where
+    # it is written as a name: "What's the latest on Cruise?" is not told by "Buffalo is likely to
+    # cruise" a month later (other forms keep the lower-case word: "House speaker", "the senator")
+    lone = lone_names(query) if newest_first else {}
     if newest_first:  # stable: among articles of one day, the retrieval order stands
         # the newest of the articles on the topic, not the newest that shares a word with it ("What
         # happened to Cruise's driverless taxis?" is not told by "a cruise director" a day later); an
@@ -261,21 +268,14 @@ def select_evidence(
         gate = LATEST_GATE * top if top > 0 else -np.inf
         # and, when some article names what is asked about, only those that do: a sports report
         # that "cruised" to a win is near "Cruise" for the embedder, not about it
-        named = _naming(query, hits)
+        named = _naming(query, hits, lone)
         on = [h for h in hits if best[h.article_id] >= gate and (not named or h.article_id in named)]
         hits = sorted(on, key=lambda h: h.published_at or "", reverse=True) + [h for h in hits if best[h.article_id] < gate]
     cands = [c for c in candidates(hits) if len(c.text) >= MIN_SENTENCE_CHARS]
     if not cands:
         return []
     texts = [c.text for c in cands]
-    sets = [set(terms(t)) for t in texts]
-    # for the latest news, read newest first, a one-word name of the question matches only where
-    # it is written as a name: "What's the latest on Cruise?" is not told by "Buffalo is likely to
-    # cruise" a month later (other forms keep the lower-case word: "House speaker", "the senator")
-    for term, written in (lone_names(query) if newest_first else {}).items():
-        for ts, t in zip(sets, texts, strict=True):
-            if term in ts and not written(t):
-                ts.discard(term)
+    sets = [set(terms(t)) - _unnamed(lone, t) for t in texts]
     score = lexical_scores(query, texts, idf, sets)
     for sources, words in segments:
         inside = np.array([c.hit.source in sources for c in cands])

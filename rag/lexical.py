@@ -89,6 +89,13 @@ def query_terms(query: str) -> list[str]:
     return [t for t in q if t not in qw] or q
 
 
+def about(question: str) -> list[str]:
+    """The terms of what a question is about, none when only words that frame it are left
+    ("Summarize the article.", "What happened?"), unlike ``question_terms``."""
+    frame = frame_terms()
+    return [t for t in query_terms(question) if t not in frame]
+
+
 def question_terms(question: str) -> list[str]:
     """The terms of what a question is about: its terms minus the words that frame it (all of
     its terms when nothing else is left)."""
@@ -97,13 +104,6 @@ def question_terms(question: str) -> list[str]:
 
 _CAP_WORD = re.compile(r"(?<![\w'’])[A-Z][\w'’&.-]*")
 _FIRST_WORD = re.compile(r"\s*\S+")
-
-
-def about(question: str) -> list[str]:
-    """The terms of what a question is about, none when only words that frame it are left
-    ("Summarize the article.", "What happened?"), unlike ``question_terms``."""
-    frame = frame_terms()
-    return [t for t in query_terms(question) if t not in frame]
 
 
 def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -> list[str]:
@@ -128,11 +128,11 @@ _OFFICES = frozenset("Speaker House Senate Congress Parliament Court Cabinet Com
 
 def lone_names(question: str) -> dict[str, Callable[[str], bool]]:
     """The one-word names of a question (a capitalised word after its first word whose
-    neighbours are not capitalised: "Cruise", "Meta", "the Fed"), each term with a test of
-    whether a text writes the word capitalised. ("Tom Cruise" passes: a surname is written
-    after a first name too, "Marcus Delane" for "Delane".) Such a name written in lower case is another
-    word ("cruised", "a dinner cruise", "fed up"); a word of a longer name is left out, since
-    "the trust" or "the board" in lower case still means the Glenmoor Housing Trust."""
+    neighbours are not capitalised, not an office: "Cruise", "Meta", "the Fed"), each term with
+    a test of whether a text writes the word capitalised. Such a name written in lower case is
+    another word ("cruised", "a dinner cruise", "fed up"). A word of a longer name of the
+    question is left out ("the trust" still means the Glenmoor Housing Trust), and a longer name
+    in the text passes ("Marcus Delane" is Delane, so "Tom Cruise" passes for Cruise too)."""
     first = _FIRST_WORD.match(question)
     skip = first.end() if first else 0
     caps = [m for m in _CAP_WORD.finditer(question) if m.start() >= skip]
