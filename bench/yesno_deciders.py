@@ -62,7 +62,8 @@ def questions(paths: list[str], dev: str | None, dev_yes: int) -> list[tuple[str
     rows = []
     for p in paths:
         idx = "index/sample" if "sample" in Path(p).name else "index/mh"
-        rows += [(idx, it.id, it.question, it.yesno, it.split) for it in load_set(p) if it.form == "yesno" and it.yesno]
+        tag = "fresh-" if Path(p).name == "natural-yesno2.jsonl" else ""  # stop 34's set, reported on its own
+        rows += [(idx, it.id, it.question, it.yesno, tag + it.split) for it in load_set(p) if it.form == "yesno" and it.yesno]
     if dev:  # every "No" of the dev file (there are few) and its first ``dev_yes`` "Yes"
         items = load_set(dev)
         first_yes = {it.id for it in [it for it in items if it.answer == "Yes"][:dev_yes]}

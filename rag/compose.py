@@ -42,7 +42,7 @@ from rag.cite import (
     without_name_numbers,
 )
 from rag.evidence import long_date, resolve_days
-from rag.forms import QuestionForm
+from rag.forms import HAPPENED, QuestionForm
 from rag.lexical import claim_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import CLAIM_FILLER
@@ -277,8 +277,23 @@ _PENDING = re.compile(
     r"|^\s*(?:if|unless)\b",
     re.I,
 )
-_HAPPENED = re.compile(r"^(?:did|has|have|had|was|were)\b", re.I)  # asks whether something happened
 _CLAUSE_SPLIT = re.compile(r",|;|\s(?:and|but|while|whereas|although)\s")
+# a contest's result is not known before it is played: "Will Canada beat Trinidad and Tobago in the
+# playoff?" is not settled by "Canada will now have to defeat Trinidad and Tobago in a one-off playoff
+# in March", only by a passage that reports the result; a prediction is not a result
+_WILL = re.compile(r"^(?:will\b|(?:is|are)\b.*\bgoing to\b)", re.I)
+_CONTEST = re.compile(r"\b(?:win|beat|defeat|lose|qualify|advance|clinch|knock\s+out|eliminate)\b", re.I)
+_TO_COME = re.compile(
+    r"\bwill\b|\b(?:has|have|had) to (?:beat|win|defeat|get past|overcome)\b|\b(?:set|due|scheduled|poised|tipped|favou?red) to\b|"
+    r"\b(?:next|upcoming|coming|could|would|should|might|may)\b|\bto (?:face|meet|play|host|visit)\b",
+    re.I,
+)
+# a result reported, not a record recalled ("Hayes, who previously won six WSL titles, will ...")
+_RESULT = re.compile(
+    r"(?<!\bwho )(?<!previously )(?<!\bhas )(?<!\bhave )(?<!\bhad )"
+    r"\b(?:won|defeated|lost to|qualified|advanced|clinched|eliminated|knocked out|was beaten|were beaten)\b",
+    re.I,
+)
 
 
 def words_for(question: str, stems: Sequence[str]) -> list[str]:
@@ -288,14 +303,27 @@ def words_for(question: str, stems: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(w for w in re.findall(r"[A-Za-z][\w'’-]*", question) if wanted & set(terms(w))))
 
 
+def _speaks_of_it_as(pattern: re.Pattern[str], e: Evidence, claim: Sequence[str]) -> bool:
+    """Whether a clause of the passage that holds one of the claim's terms matches ``pattern``."""
+    return any(pattern.search(c) for c in _CLAUSE_SPLIT.split(e.model_text) if term_share(list(claim), c) > 0)
+
+
 def unsettled(
-    form: QuestionForm, question: str, evidence: Sequence[Evidence], idf: Callable[[list[str]], dict[str, float]] | None = None
+    form: QuestionForm,
+    question: str,
+    evidence: Sequence[Evidence],
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+    settling: Evidence | None = None,
 ) -> str:
     """Why the passages cannot settle a Yes/No question ("" when they may), quoting the passage
-    that shows it where one does. Two cases: the passages together hold none of the claim's terms (the question's
-    terms beyond its names and fillers); or the question asks whether something
+    that shows it where one does. Four cases: the passages together hold none of the claim's terms
+    (the question's terms beyond its names and fillers); the question asks whether something
     happened and a passage of the newest day on the claim's rarest term says, in the clause that
-    holds it, that it is still to come."""
+    holds it, that it is still to come; or ``settling``, the passage that would be shown as
+    settling it, says so, or only supposes it ("If Judge Amit Mehta rules against Google, ..."); or
+    the question asks whether a contest will be won ("Will Canada beat ...?") and ``settling``
+    speaks of the contest as still to come. ``settling`` speaks for the passages only when no
+    later one holds as much of the claim."""
     claim = [t for t in claim_terms(question) if t not in _filler_terms()]
     if not claim or not evidence:
         return ""
@@ -304,7 +332,23 @@ def unsettled(
     if not term_share(claim, " ".join(e.model_text for e in evidence), idf):
         said = list(dict.fromkeys(w.lower() for w in words_for(question, claim)))[:3]
         return f"no passage found says anything about {' or '.join(f'“{w}”' for w in said)}"
-    if not _HAPPENED.match(form.request):
+    if settling is not None and any(
+        (e.published_at or "") > (settling.published_at or "") and term_share(claim, e.model_text, idf) >= term_share(claim, settling.model_text, idf)
+        for e in evidence
+    ):
+        settling = None  # a later passage speaks to it as fully ("… has been found guilty on seven counts")
+    if settling is not None and _WILL.match(form.request) and _CONTEST.search(form.request):
+        # read by sentence, not by clause: "Canada will now have to defeat Trinidad and Tobago in a
+        # one-off playoff" is one clause, whatever its "and"
+        text = settling.model_text
+        said = [text[a:b] for a, b in split_sentences(text) if term_share(claim, text[a:b]) > 0]
+        if any((_TO_COME.search(x) or _PENDING.search(x)) and not _RESULT.search(x) for x in said):
+            return (
+                f"the passage that bears on it most ({settling.source or 'an article'}, {_date(settling)}) speaks of it as "
+                f"still to come, and no passage found reports the result: “{quote(settling, question)}”"
+            )
+        return ""
+    if not HAPPENED.match(form.request):
         return ""
     w = idf(claim) if idf is not None else {t: 1.0 for t in claim}
     held = [t for t in claim if any(term_share([t], e.model_text) > 0 for e in evidence)]
@@ -317,6 +361,11 @@ def unsettled(
     for e in sorted((e for e in on_it if (e.published_at or "") == day), key=lambda e: (-term_share(claim, e.model_text, idf), e.n)):
         if any(_PENDING.search(c) for c in _CLAUSE_SPLIT.split(e.model_text) if term_share([rarest], c) > 0):
             return f"the newest passage on it ({e.source or 'an article'}, {_date(e)}) says it is still pending: “{quote(e, question)}”"
+    if settling is not None and _speaks_of_it_as(_PENDING, settling, claim):
+        return (
+            f"the passage that bears on it most ({settling.source or 'an article'}, {_date(settling)}) speaks of it as "
+            f"still to come or only supposes it: “{quote(settling, question)}”"
+        )
     return ""
 
 

@@ -185,11 +185,23 @@ _SIDES = re.compile(
 _COMPARE_AND = re.compile(r"^(?:compare|contrast)\s+(?:the\s+)?(?P<a>.+?)\s+(?:and|with|to)\s+(?P<b>.+?)(?:[?.;]|$)", re.I)
 
 
+# words a question is opened with in speech, before what it asks: "so did ireland finally win ...",
+# "ok, who won?", "and what happened next?"
+_OPENER = re.compile(
+    r"^(?:(?:so|ok|okay|well|and|but|also|oh|um|hmm|right|hey|hi)\b[,!.]?\s+)+"
+    r"(?=(?:who|whom|whose|what|when|where|why|how|which|did|does|do|is|are|was|were|has|have|had|will|can|could|"
+    r"should|would|tell|give|summari[sz]e|explain|describe|list|compare)\b)",
+    re.I,
+)
+
+
 def _unwrap(q: str) -> str:
-    """The request inside a polite frame ("Can you summarize X?" -> "summarize X?")."""
+    """The request inside a polite frame ("Can you summarize X?" -> "summarize X?") or after a
+    spoken opener ("so did ireland win?" -> "did ireland win?")."""
     prev = None
     while prev != q:
         prev = q
+        q = _OPENER.sub("", q, count=1).strip()
         q = _POLITE.sub("", q, count=1).strip()
         q = _TELL.sub("", q, count=1).strip()
         q = _CHECK.sub("", q, count=1).strip()
@@ -279,3 +291,17 @@ def asks_duration(question: str) -> bool:
     """Does the question ask how long something lasts or lasted ("how long", "what prison
     sentence did he get?"): a length of time, or life, answers it."""
     return bool(_ASKS_DURATION.search(question))
+
+
+# asks whether something happened ("Did ...", "Has ...", "Was ...")
+HAPPENED = re.compile(r"^(?:did|has|have|had|was|were)\b", re.I)
+_WH_PAST = re.compile(r"^(?:who|what|which|how|why)\b.*\b(?:did|happened|won|beat|scored|lost)\b", re.I)
+
+
+def asks_what_happened(form: QuestionForm) -> bool:
+    """Does the question ask about something that has happened: whether it did ("Did the 49ers
+    beat the Ravens?"), what happened, what someone said or did, who won? A preview may answer
+    "What time is the game?"; none answers what happened in it."""
+    if form.kind == "yesno":
+        return bool(HAPPENED.match(form.request))
+    return form.kind == "event" or bool(_WH_PAST.match(form.request))

@@ -357,6 +357,42 @@ def test_a_passage_saying_it_is_still_under_way_or_only_supposing_it_leaves_it_u
     assert unsettled(classify(q3), q3, closed) == ""
 
 
+def test_the_passage_that_would_settle_it_only_supposing_it_leaves_it_unsettled_unless_a_later_one_reports_it() -> None:
+    q = "Has Judge Mehta ruled that Google broke antitrust law?"
+    supposing = ev(1, "If Judge Amit Mehta rules against Google, the search giant may have to share its APIs.", "TC", "2023-11-13", "a")
+    other = ev(2, "Judge Amit Mehta ruled to make a list of search terms public.", "TC", "2023-11-13", "b")
+    # the claim's rarest word is in a passage that says nothing pending, so the newest-day rule is silent
+    trial = ev(3, "This is not Google's only antitrust case in trial right now.", "TC", "2023-11-13", "e")
+    rare = lambda ts: {t: 5.0 if t.startswith("antitrust") else 1.0 for t in ts}  # noqa: E731
+    why = unsettled(classify(q), q, [supposing, other, trial], rare, settling=supposing)
+    assert "only supposes it" in why and "If Judge Amit Mehta rules" in why
+    # without the settling passage (as before), the same passages went to the model
+    assert unsettled(classify(q), q, [supposing, other, trial], rare) == ""
+    # a later passage that speaks to the claim as fully settles it, whatever the older one supposed
+    q2 = "Was Sam Bankman-Fried found guilty?"
+    pre = ev(1, "The trial is likely to matter more than whether Bankman-Fried himself is found guilty.", "V", "2023-09-28", "c")
+    verdict = ev(2, "Sam Bankman-Fried has been found guilty on seven counts of fraud.", "W", "2023-10-28", "d")
+    assert unsettled(classify(q2), q2, [pre], settling=pre) != ""
+    assert unsettled(classify(q2), q2, [pre, verdict], settling=pre) == ""
+
+
+def test_whether_a_contest_will_be_won_is_unsettled_until_a_passage_reports_the_result() -> None:
+    q = "Will Canada beat Trinidad and Tobago in the playoff?"
+    to_come = ev(1, "Canada will now have to defeat Trinidad and Tobago in a one-off playoff in March.", "SN", "2023-11-21", "a")
+    why = unsettled(classify(q), q, [to_come], settling=to_come)
+    assert "still to come" in why and "one-off playoff" in why
+    # a record recalled is not the result: "who previously won" does not report this playoff
+    q2 = "Will Chelsea win the title in Hayes's final season?"
+    record = ev(2, "Hayes, who previously won six titles, leaves when her final season with Chelsea ends next May.", "T", "2023-11-15", "b")
+    assert "still to come" in unsettled(classify(q2), q2, [record], settling=record)
+    # the result reported settles it (the model decides), and so does a plan that is no contest
+    played = ev(3, "Canada beat Trinidad and Tobago in the playoff and qualified for the Copa America.", "SN", "2024-03-23", "c")
+    assert unsettled(classify(q), q, [played], settling=played) == ""
+    q3 = "Will Hayes be paid more than any other coach?"
+    plan = ev(4, "Hayes will be paid more than any other coach in the women's game.", "T", "2023-11-15", "d")
+    assert unsettled(classify(q3), q3, [plan], settling=plan) == ""
+
+
 def test_a_yes_no_question_no_passage_speaks_to_is_unsettled_but_fillers_do_not_count() -> None:
     q = "Is Everton going to appeal their conviction?"
     why = unsettled(classify(q), q, APPEAL[2:])

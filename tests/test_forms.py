@@ -162,3 +162,12 @@ def test_a_request_to_check_whether_is_a_yes_no_question() -> None:
         f = classify(q)
         assert f.kind == "yesno", q
         assert f.request.lower().startswith(("whether", "if")), f.request
+
+
+def test_a_spoken_opener_does_not_hide_what_is_asked() -> None:
+    assert classify("so did ireland finally win a knockout game at the rugby world cup?").kind == "yesno"
+    assert classify("ok, who won the game?").kind == "fact"
+    assert classify("Also, why was the recall ordered?").kind == "explanation"
+    assert classify("So, can you summarize the strike?").kind == "summary"
+    # a title that opens with such a word is not an opener
+    assert classify("So Many Reasons: what is the album about?").request.startswith("So Many Reasons")
