@@ -123,7 +123,7 @@ def subject_terms(question: str, outlet_spans: Sequence[tuple[int, int]] = ()) -
 
 
 # offices and bodies a style guide may write in lower case ("House speaker", "the senate")
-_OFFICES = frozenset("Speaker House Senate Congress Parliament Court Cabinet Committee Council Government Party".split())
+OFFICES = frozenset("Speaker House Senate Congress Parliament Court Cabinet Committee Council Government Party".split())
 
 
 def lone_names(question: str) -> dict[str, Callable[[str], bool]]:
@@ -139,7 +139,7 @@ def lone_names(question: str) -> dict[str, Callable[[str], bool]]:
     out: dict[str, Callable[[str], bool]] = {}
     for i, m in enumerate(caps):
         word = m.group(0)
-        if word in COMMON_CAPS or word in ROLE_WORDS or word in _OFFICES or (not word[1:].islower() and not word.isupper()):
+        if word in COMMON_CAPS or word in ROLE_WORDS or word in OFFICES or (not word[1:].islower() and not word.isupper()):
             continue  # "iPhone", "McDonald's" are kept whole by their own capitals; "the Senate" is "the senate" too
         prev = caps[i - 1] if i else None
         joined = prev is not None and not question[prev.end() : m.start()].strip()

@@ -50,14 +50,15 @@ from rag.compose import (
 from rag.embed import Embedder, load_embedder
 from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, select_evidence
 from rag.followup import Turn, rewrite
-from rag.forms import QuestionForm, asks_for, classify
+from rag.forms import QuestionForm, asks_for, asks_what_happened, classify
 from rag.index import Index, open_index
-from rag.lexical import claim_terms, subject_terms, terms, with_places
+from rag.lexical import OFFICES, claim_terms, subject_terms, terms, with_places
 from rag.prompt import build_prompt, build_settle_prompt
+from rag.query import DateRange
 from rag.retrieve import Filters, RetrievalParams, Retriever, SearchResult
 from rag.settings import Settings
 from rag.types import Answer, AnswerSentence, Citation, Evidence, Hit
-from rag.words import REFUSAL, is_refusal, refusal_text
+from rag.words import REFUSAL, ROLE_WORDS, is_refusal, refusal_text
 
 log = logging.getLogger(__name__)
 
@@ -333,6 +334,19 @@ class Pipeline:
                     f"from then" + (f"; the newest is from {long_date(date.fromisoformat(newest[:10]))}" if newest else "")
                 )  # fmt: skip
                 return
+            if rng.kind == "day" and hits and (later := after_every_article(standalone, form, rng, hits)):
+                yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
+                yield refuse(later)
+                return
+        # a reason or an event asked about several named things at once ("What did Tim Cook say when he
+        # testified at the Epic v. Google trial?"): when no article found names them all, the passages
+        # tell of each apart, and an answer would join them into an event no article reports. Not for
+        # questions that gather facts from several articles (facts, lists, summaries, comparisons)
+        if form.kind in PREMISE_FORMS and hits:
+            if gap := unnamed_together(standalone, hits, [(m.start, m.end) for m in parsed.outlets]):
+                yield StreamEvent("retrieval", hits=tuple(hits), query=standalone, notes=tuple(notes), form=form.kind)
+                yield refuse(gap)
+                return
         if not hits:
             yield StreamEvent("retrieval", query=standalone, notes=tuple(notes), form=form.kind)
             yield refuse("no passage in the collection matches the question" + (f" ({'; '.join(notes)})" if notes else ""))
@@ -354,12 +368,12 @@ class Pipeline:
             idf = self.index.idf
             shown = evidence
             if form.kind == "yesno":
-                subject = subject_terms(standalone, [(m.start, m.end) for m in parsed.outlets])
-                shown = [e for e in evidence if not subject or set(subject) & with_places(set(terms(f"{e.model_text} {e.title}")))]
+                subject, shown = yesno_passages(standalone, evidence, parsed)
                 if not shown:
                     yield refuse(f"no passage mentions {' '.join(words_for(standalone, subject)) or ' '.join(subject)}", evidence)
                     return
-                why = unsettled(form, standalone, shown, idf)
+                settles = choose_support(form, standalone, shown, (), focus, idf)[:1]
+                why = unsettled(form, standalone, shown, idf, settles[0] if settles else None)
                 if why:  # the model is not asked: what it would pick between Yes and No is a guess
                     yield refuse(why, evidence)
                     return
@@ -561,6 +575,71 @@ class Pipeline:
 
 
 _SENTENCE_END = re.compile(r"(?<!\b[A-Z])(?<!\bMr|\bMs|\bDr|\bSt)(?<!\bMrs)[.!?](?:\s*\[\d{1,3}\])*(?=\s+[A-Z\"“]|\s+$)")
+
+
+def after_every_article(question: str, form: QuestionForm, day: DateRange, hits: Sequence[Hit]) -> str:
+    """Why the articles found cannot tell what happened on ``day``, when the question asks what
+    happened then ("Did the 49ers beat the Ravens on Christmas night?") and every article found
+    that names what it is about is older (an article of that day about something else, "Are NBA
+    Christmas Day games a better tradition?", does not report the Ravens' game); else ''. A day
+    that dates an article ("the article published on December 21") is no event's day."""
+    if not asks_what_happened(form) or _DATES_AN_ARTICLE.search(question, 0, max(0, question.find(day.text))):
+        return ""
+    names = set(subject_terms(question.replace(day.text, " ")))
+    about = [h for h in hits if not names or names & with_places(set(terms(f"{h.title} {h.text}")))]
+    if not about or any(h.published_at[:10] >= day.start.isoformat() for h in about):
+        return ""
+    when = long_date(day.start)
+    newest = long_date(date.fromisoformat(max(h.published_at for h in about)[:10]))
+    return (
+        f"the question asks what happened on {day.text}" + (f" ({when})" if when not in day.text else "")
+        + f", but every article found that names what it is about is older; the newest is from {newest}"
+    )  # fmt: skip
+
+
+PREMISE_FORMS = frozenset({"event", "explanation"})
+_DATES_AN_ARTICLE = re.compile(
+    r"\b(?:published|posted|dated|written|wrote|reported|ran|appeared|article|report|piece|story|column|coverage)"
+    r"(?:\s+\w+){0,2}\s+(?:on|from|of|dated)\s+(?:the\s+)?$",
+    re.I,
+)
+
+
+_NAME_RUN = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:v\.\s+)?[A-Z][\w'’.-]*)*")
+_NOT_NAMES = frozenset(terms(" ".join(sorted(ROLE_WORDS | OFFICES))))
+
+
+def unnamed_together(question: str, hits: Sequence[Hit], skip: Sequence[tuple[int, int]] = ()) -> str:
+    """Why no article found can tell of what the question asks, when none of them names every
+    name of the question (two or more, posts and offices such as "CEO" or "Senate" left out; a
+    place by its demonym too) in its retrieved passages; else ''."""
+    names = set(subject_terms(question, skip)) - _NOT_NAMES
+    if len(names) < 2:
+        return ""
+    held: dict[str, set[str]] = {}
+    for h in hits:
+        held.setdefault(h.article_id, set()).update(with_places(set(terms(f"{h.title} {h.text}"))) & names)
+    best = max(held.values(), key=len, default=set())
+    if best >= names:
+        return ""
+    # the question's own names, whole: "Epic" is missing, "Tim Cook" and "Google" are there
+    runs = [m.group(0).removesuffix("'s").removesuffix("’s") for m in _NAME_RUN.finditer(question) if m.start() > 0]
+    missing = [r for r in runs if set(terms(r)) & (names - best)]
+    present = [r for r in runs if set(terms(r)) & best and r not in missing]
+    if not missing:
+        return ""
+    said = " and ".join(f"“{r}”" for r in missing)
+    if not present:
+        return f"no article found mentions {said}"
+    return f"no article found mentions {said} together with {' and '.join(f'“{r}”' for r in present)}"
+
+
+def yesno_passages(question: str, evidence: Sequence[Evidence], parsed: Any) -> tuple[list[str], list[Evidence]]:
+    """A Yes/No question's subject terms and the passages that mention them (a place by its
+    demonym too), which are all its decision reads."""
+    subject = subject_terms(question, [(m.start, m.end) for m in parsed.outlets])
+    shown = [e for e in evidence if not subject or set(subject) & with_places(set(terms(f"{e.model_text} {e.title}")))]
+    return subject, shown
 
 
 def _sentences_done(text: str) -> int:

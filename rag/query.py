@@ -35,6 +35,16 @@ DATE_PATTERNS = [
     ("day", re.compile(rf"\b({_MON}\s+{_DAY}(?:\s*,\s*|\s+)\d{{4}})\b")),
     ("day", re.compile(rf"\b({_DAY}\s+{_MON},?\s+\d{{4}})\b")),
     ("day_noyear", re.compile(rf"\b({_MON}\s+{_DAY})\b(?!\s*,?\s*\d{{4}})")),
+    # a holiday named as a day ("on Christmas night", "Boxing Day"), not as a season ("Christmas shopping")
+    (
+        "holiday",
+        re.compile(
+            r"\b((?:christmas\s+(?:eve|day|night|morning|afternoon)|(?<=\bon\s)(?:christmas|thanksgiving|halloween)|"
+            r"boxing\s+day|new\s+year'?s\s+(?:eve|day)|thanksgiving\s+(?:day|night)|halloween\s+night|valentine'?s\s+day|"
+            r"fourth\s+of\s+july|independence\s+day)(?:,?\s+(?:19|20)\d\d)?)\b",
+            re.I,
+        ),
+    ),
     ("month", re.compile(rf"\b((?:{MONTHS})(?:\s+(?:of\s+)?\d{{4}})?)\b(?!\s+\d)")),
     (
         "relative",
@@ -208,8 +218,38 @@ class OutletMatcher:
         return out
 
 
+_HOLIDAY_DAYS = {
+    "christmas eve": (12, 24), "christmas": (12, 25), "boxing": (12, 26), "new years eve": (12, 31),
+    "new years day": (1, 1), "halloween": (10, 31), "valentines": (2, 14), "fourth of july": (7, 4),
+    "independence": (7, 4),
+}  # fmt: skip
+
+
+def holiday(text: str, year: int) -> date | None:
+    """The day a holiday's name stands for in ``year``, or in the year it names ("Christmas Day
+    2022"); Thanksgiving is the fourth Thursday of November, as in the United States. None for
+    a name that is no holiday."""
+    low = text.lower().replace("'", "").strip()
+    named = re.search(r"((?:19|20)\d\d)$", low)
+    if named:
+        year = int(named.group(1))
+    if low.startswith("thanksgiving"):
+        first = date(year, 11, 1)
+        return first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+    for name, (m, d) in _HOLIDAY_DAYS.items():
+        if low.startswith(name):
+            return date(year, m, d)
+    return None
+
+
 def _parse_one(text: str, kind: str, as_of: date) -> tuple[date, date] | None:
     import dateparser
+
+    if kind == "holiday":  # without its year, the latest one up to the as-of date, as for "December 25"
+        d = holiday(text, as_of.year)
+        if d is not None and d > as_of and not re.search(r"\d{4}$", text):
+            d = holiday(text, as_of.year - 1)
+        return (d, d) if d is not None else None
 
     settings = {"RELATIVE_BASE": _dt(as_of), "PREFER_DATES_FROM": "past", "PREFER_DAY_OF_MONTH": "first"}
     clean = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", text)
@@ -279,7 +319,7 @@ def parse_dates(text: str, as_of: date) -> list[DateRange]:
             if rng is None:
                 continue
             taken.append((a, b))
-            k = "day" if kind == "day_noyear" else kind
+            k = "day" if kind in ("day_noyear", "holiday") else kind
             q = _QUAL.search(text[max(0, a - 40) : a])
             if q:
                 word = q.group(1).lower()

@@ -439,3 +439,75 @@ def test_a_yes_no_subject_is_mentioned_by_its_demonym(tmp_path: Path) -> None:
     ans = pipe.answer("Did Russia comment on the talks?")
     assert not ans.refused, ans.reason
     assert ans.short.startswith("No") and any("Russian embassy" in c.quote for c in ans.citations)
+
+
+def _news_pipe(tmp_path: Path, articles: dict[str, str], reply: object = "Yes") -> tuple[Pipeline, ScriptedGenerator]:
+    from rag.embed import HashEmbedder
+
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    for name, text in articles.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    idx = tmp_path / "idx"
+    build_index([corpus], idx, HashEmbedder(), BuildOptions(progress=False))
+    emb = HashEmbedder()
+    gen = ScriptedGenerator(reply)
+    return Pipeline(open_index(idx, emb.model_id), emb, Settings(index_dir=idx), generator=gen), gen
+
+
+PREVIEW = (
+    "title: Christmas Day preview: Harbor Hawks host the Valley Rams\nsource: Wire\ndate: 2023-12-24\n\n"
+    "The Harbor Hawks host the Valley Rams on Christmas night in the most hyped game of the week. "
+    "The Rams defense has allowed the fewest points in the league this season.\n"
+)
+HOLIDAY_PIECE = (
+    "title: Are Christmas Day games a better tradition than Thanksgiving ones?\nsource: Blog\ndate: 2023-12-25\n\n"
+    "Christmas Day games have become a tradition for basketball fans, who argue about them every year.\n"
+)
+
+
+def test_what_happened_on_a_day_later_than_every_article_about_it_is_refused(tmp_path: Path) -> None:
+    # the preview of December 24 cannot say who won on Christmas night; an article of December 25
+    # about something else (holiday games in general) does not report it either
+    pipe, gen = _news_pipe(tmp_path, {"preview.md": PREVIEW, "holiday.md": HOLIDAY_PIECE}, "No")
+    ans = pipe.answer("Did the Hawks beat the Rams on Christmas night?")
+    assert ans.refused and "Christmas night (December 25, 2023)" in ans.reason and "December 24, 2023" in ans.reason
+    assert ans.hits and gen.prompts == []  # the sources are shown; no model guessed
+    # what a preview does tell (when and where the game is) is still answered from it
+    assert not pipe.answer("Where do the Hawks play the Rams on Christmas night?").refused
+    # a day that dates an article is not the day of an event
+    ans = pipe.answer("Did the article published on Christmas Day say the Hawks host the Rams?")
+    assert "every article found" not in ans.reason
+
+
+def test_a_contest_still_to_be_played_is_not_decided_yes_or_no(tmp_path: Path) -> None:
+    article = (
+        "title: Harbor Hawks through to the playoff\nsource: Wire\ndate: 2023-11-21\n\n"
+        "The Harbor Hawks will now have to defeat the Valley Rams in a one-off playoff in March to reach the Coastal "
+        "Cup final. The Hawks won the first leg of the quarter-final 2-1.\n"
+    )
+    pipe, gen = _news_pipe(tmp_path, {"playoff.md": article}, "Yes")
+    ans = pipe.answer("Will the Hawks beat the Rams in the playoff?")
+    assert ans.refused and "still to come" in ans.reason and "one-off playoff" in ans.reason
+    assert gen.prompts == []
+
+
+def test_an_event_no_article_names_with_all_its_names_is_refused_not_joined_from_apart(tmp_path: Path) -> None:
+    # one article has Tim Cook on an earnings call, another the Epic v. Google trial: neither has
+    # him at the trial, so "What did he say when he testified there?" is refused, naming what is missing
+    call = (
+        "title: Apple bets on generative AI\nsource: Wire\ndate: 2023-11-03\n\n"
+        "Apple CEO Tim Cook pushed back on the earnings call against the notion that Apple was behind in AI.\n"
+    )
+    trial = (
+        "title: Epic v. Google goes to the jury\nsource: Wire\ndate: 2023-12-11\n\n"
+        "The Epic v. Google trial heard closing arguments on Monday, and Google's lawyers testified about fees.\n"
+    )
+    pipe, gen = _news_pipe(tmp_path, {"call.md": call, "trial.md": trial}, "Tim Cook testified at the Epic v. Google trial.")
+    ans = pipe.answer("What did Tim Cook say when he testified at the Epic v. Google trial?")
+    assert ans.refused and "“Tim Cook”" in ans.reason and "“Epic v. Google”" in ans.reason and "together" in ans.reason
+    assert ans.hits and gen.prompts == []
+    # what one article does tell of all its names is answered; a post ("CEO") is no name to look for
+    gen.reply = "Tim Cook said Apple was not behind in AI. [1]"
+    ans = pipe.answer("What did Apple CEO Tim Cook say on the earnings call?")
+    assert "together" not in ans.reason and gen.prompts

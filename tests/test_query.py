@@ -129,3 +129,22 @@ def test_a_demonym_holds_its_place() -> None:
     held = with_places(set(terms("The Russian embassy and Chinese and Ukrainian officials declined to comment.")))
     assert {"russia", "china", "ukrain"} <= held
     assert "korea" not in with_places(set(terms("Japanese officials declined to comment.")))
+
+
+def test_a_holiday_named_as_a_day_is_a_date_but_a_season_is_not() -> None:
+    from datetime import date
+
+    from rag.query import parse_dates
+
+    as_of = date(2023, 12, 26)
+    (d,) = parse_dates("Did the Ravens win on Christmas night?", as_of)
+    assert (d.start, d.end, d.kind) == (date(2023, 12, 25), date(2023, 12, 25), "day")
+    (t,) = parse_dates("What happened on Thanksgiving?", as_of)
+    assert t.start == date(2023, 11, 23)  # the fourth Thursday of November
+    (y,) = parse_dates("What did the King say on Christmas Day 2022?", as_of)
+    assert y.start == date(2022, 12, 25)
+    # a holiday later in the year than the as-of date is last year's
+    (b,) = parse_dates("Boxing Day results", date(2023, 12, 20))
+    assert b.start == date(2022, 12, 26)
+    # a season, not a day
+    assert parse_dates("best Christmas gifts", as_of) == [] and parse_dates("Halloween costumes", as_of) == []
