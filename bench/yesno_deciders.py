@@ -11,6 +11,9 @@ the passage is recorded. Then each way of deciding is scored over that same pass
 - ``t``: the settle prompt over the passage with its article's headline before it (a headline
   often states the outcome in the question's words: "Transit workers ratify contract");
 - ``fst``: the worked examples, over the headline and the passage;
+- ``v2``: the passage and question, then "Does the passage show that the answer is Yes, or that it
+  is No? Answer Yes or No.";
+- ``v3``: "Read the passage and answer the question with Yes or No." first, then passage and question;
 - ``ens_*``: the 0.5B's and the 1.5B's log-odds added.
 
 A decision is Yes when log P("Yes") - log P("No") >= 0 (no bias: a bias is a measurement, never a
@@ -55,6 +58,10 @@ FS_SYSTEM = SYSTEM + "\n\nDecide Yes or No from what the passage says, including
     f"Passage: {p}\nQuestion: {q}\nAnswer: {a}" for p, q, a in DEMOS
 )
 MODELS = {"05": "qwen2.5-coder-0.5b", "15": "qwen2.5-coder-1.5b"}
+# two wordings of the settle prompt (stop 34): asking which answer the passage shows, and the
+# instruction first with the passage and question after it
+V2_USER = "Passage: {passage}\n\nQuestion: {question}\nDoes the passage show that the answer is Yes, or that it is No? Answer Yes or No."
+V3_USER = "Read the passage and answer the question with Yes or No.\n\nPassage: {passage}\n\nQuestion: {question}"
 
 
 def questions(paths: list[str], dev: str | None, dev_yes: int) -> list[tuple[str, str, str, str, str]]:
@@ -122,6 +129,8 @@ def main() -> None:
             "fs2": (FS_SYSTEM, f"Passage: {joined}\nQuestion: {q}\nAnswer:"),
             "t": (SYSTEM, build_settle_prompt(q, headed).user),
             "fst": (FS_SYSTEM, f"Passage: {headed}\nQuestion: {q}\nAnswer:"),
+            "v2": (SYSTEM, V2_USER.format(passage=flat, question=q)),
+            "v3": (SYSTEM, V3_USER.format(passage=flat, question=q)),
         }
         row = {"id": qid, "gold": gold, "split": split}
         for tag, gen in gens.items():

@@ -321,9 +321,10 @@ def unsettled(
     happened and a passage of the newest day on the claim's rarest term says, in the clause that
     holds it, that it is still to come; or ``settling``, the passage that would be shown as
     settling it, says so, or only supposes it ("If Judge Amit Mehta rules against Google, ..."); or
-    the question asks whether a contest will be won ("Will Canada beat ...?") and ``settling``
-    speaks of the contest as still to come. ``settling`` speaks for the passages only when no
-    later one holds as much of the claim."""
+    the question asks whether a contest will be won ("Will Canada beat ...?") and the newest
+    passage on the claim (``settling`` or a later one) speaks of the contest as still to come.
+    For the pending case ``settling`` speaks for the passages only when no later one holds as
+    much of the claim."""
     claim = [t for t in claim_terms(question) if t not in _filler_terms()]
     if not claim or not evidence:
         return ""
@@ -332,19 +333,24 @@ def unsettled(
     if not term_share(claim, " ".join(e.model_text for e in evidence), idf):
         said = list(dict.fromkeys(w.lower() for w in words_for(question, claim)))[:3]
         return f"no passage found says anything about {' or '.join(f'“{w}”' for w in said)}"
-    if settling is not None and any(
-        (e.published_at or "") > (settling.published_at or "") and term_share(claim, e.model_text, idf) >= term_share(claim, settling.model_text, idf)
-        for e in evidence
-    ):
-        settling = None  # a later passage speaks to it as fully ("… has been found guilty on seven counts")
+    # later passages that speak to the claim as fully as the settling one ("… has been found guilty
+    # on seven counts" after September's "whether he is found guilty")
+    later = (
+        [e for e in evidence if (e.published_at or "") > (settling.published_at or "")
+         and term_share(claim, e.model_text, idf) >= term_share(claim, settling.model_text, idf)]
+        if settling is not None else []
+    )  # fmt: skip
     if settling is not None and _WILL.match(form.request) and _CONTEST.search(form.request):
-        # read by sentence, not by clause: "Canada will now have to defeat Trinidad and Tobago in a
-        # one-off playoff" is one clause, whatever its "and"
+        # the newest passage on it says how things stand: "Rovers will go into the new year second"
+        # in December, not September's opening win. Read by sentence, not by clause: "Canada will
+        # now have to defeat Trinidad and Tobago in a one-off playoff" is one clause, whatever its "and"
+        on_it = [e for e in evidence if term_share(claim, e.model_text) > 0]
+        settling = max([settling, *on_it], key=lambda e: e.published_at or "")
         text = settling.model_text
         said = [text[a:b] for a, b in split_sentences(text) if term_share(claim, text[a:b]) > 0]
         if any((_TO_COME.search(x) or _PENDING.search(x)) and not _RESULT.search(x) for x in said):
             return (
-                f"the passage that bears on it most ({settling.source or 'an article'}, {_date(settling)}) speaks of it as "
+                f"the newest passage on it ({settling.source or 'an article'}, {_date(settling)}) speaks of it as "
                 f"still to come, and no passage found reports the result: “{quote(settling, question)}”"
             )
         return ""
@@ -361,7 +367,7 @@ def unsettled(
     for e in sorted((e for e in on_it if (e.published_at or "") == day), key=lambda e: (-term_share(claim, e.model_text, idf), e.n)):
         if any(_PENDING.search(c) for c in _CLAUSE_SPLIT.split(e.model_text) if term_share([rarest], c) > 0):
             return f"the newest passage on it ({e.source or 'an article'}, {_date(e)}) says it is still pending: “{quote(e, question)}”"
-    if settling is not None and _speaks_of_it_as(_PENDING, settling, claim):
+    if settling is not None and not later and _speaks_of_it_as(_PENDING, settling, claim):
         return (
             f"the passage that bears on it most ({settling.source or 'an article'}, {_date(settling)}) speaks of it as "
             f"still to come or only supposes it: “{quote(settling, question)}”"

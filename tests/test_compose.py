@@ -385,6 +385,11 @@ def test_whether_a_contest_will_be_won_is_unsettled_until_a_passage_reports_the_
     q2 = "Will Chelsea win the title in Hayes's final season?"
     record = ev(2, "Hayes, who previously won six titles, leaves when her final season with Chelsea ends next May.", "T", "2023-11-15", "b")
     assert "still to come" in unsettled(classify(q2), q2, [record], settling=record)
+    # a season still being played: the newest passage on it speaks for it, not the settling one
+    q4 = "Will Rovers win the league this season?"
+    opener = ev(5, "Rovers opened their league season with a 3-1 win over Ashby.", "P", "2023-09-03", "e")
+    now = ev(6, "Rovers will go into the new year second in the league after a 3-0 win.", "C", "2023-12-27", "f")
+    assert "December 27, 2023" in unsettled(classify(q4), q4, [opener, now], settling=opener)
     # the result reported settles it (the model decides), and so does a plan that is no contest
     played = ev(3, "Canada beat Trinidad and Tobago in the playoff and qualified for the Copa America.", "SN", "2024-03-23", "c")
     assert unsettled(classify(q), q, [played], settling=played) == ""
