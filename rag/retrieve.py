@@ -199,8 +199,12 @@ class Retriever:
         notes: list[str] = []
         as_of = as_of or self.as_of
         parsed = self.parse(query, as_of) if p.understand else ParsedQuery(query)
-        if parsed.unknown_outlets or parsed.unknown_names:
-            notes.append("not in the index: " + ", ".join(parsed.unknown_outlets + parsed.unknown_names))
+        # "What did Tim Cook say ..." reads like an outlet's report: the collection has no outlet of
+        # that name, which is not to say that no article mentions him
+        if parsed.unknown_outlets:
+            notes.append("no outlet in this collection is named " + " or ".join(parsed.unknown_outlets))
+        if parsed.unknown_names:
+            notes.append("not in the index: " + ", ".join(parsed.unknown_names))
         mask = self._filter_mask(filters, notes)
         if within is not None:
             inside = np.zeros(self.index.n_chunks, dtype=bool)

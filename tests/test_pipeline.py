@@ -511,3 +511,16 @@ def test_an_event_no_article_names_with_all_its_names_is_refused_not_joined_from
     gen.reply = "Tim Cook said Apple was not behind in AI. [1]"
     ans = pipe.answer("What did Apple CEO Tim Cook say on the earnings call?")
     assert "together" not in ans.reason and gen.prompts
+
+
+def test_a_person_asked_about_like_an_outlet_is_noted_as_no_outlet_not_as_missing(tmp_path: Path) -> None:
+    # "What did Tim Cook say ..." is read like "What did Reuters say ...": the note says the
+    # collection has no outlet of that name, not that he is missing from it
+    call = (
+        "title: Apple bets on generative AI\nsource: Wire\ndate: 2023-11-03\n\n"
+        "Apple CEO Tim Cook said on the earnings call that Apple was not behind in AI.\n"
+    )
+    pipe, _ = _news_pipe(tmp_path, {"call.md": call}, "Tim Cook said Apple was not behind in AI. [1]")
+    ans = pipe.answer("What did Tim Cook say about AI?")
+    assert "no outlet in this collection is named Tim Cook" in ans.notes
+    assert not any(n.startswith("not in the index") for n in ans.notes), ans.notes
