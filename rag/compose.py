@@ -333,19 +333,12 @@ def unsettled(
     if not term_share(claim, " ".join(e.model_text for e in evidence), idf):
         said = list(dict.fromkeys(w.lower() for w in words_for(question, claim)))[:3]
         return f"no passage found says anything about {' or '.join(f'“{w}”' for w in said)}"
-    # later passages that speak to the claim as fully as the settling one ("… has been found guilty
-    # on seven counts" after September's "whether he is found guilty")
-    later = (
-        [e for e in evidence if (e.published_at or "") > (settling.published_at or "")
-         and term_share(claim, e.model_text, idf) >= term_share(claim, settling.model_text, idf)]
-        if settling is not None else []
-    )  # fmt: skip
     if settling is not None and _WILL.match(form.request) and _CONTEST.search(form.request):
         # the newest passage on it says how things stand: "Rovers will go into the new year second"
         # in December, not September's opening win. Read by sentence, not by clause: "Canada will
         # now have to defeat Trinidad and Tobago in a one-off playoff" is one clause, whatever its "and"
-        on_it = [e for e in evidence if term_share(claim, e.model_text) > 0]
-        settling = max([settling, *on_it], key=lambda e: e.published_at or "")
+        holding = [e for e in evidence if term_share(claim, e.model_text) > 0]
+        settling = max([settling, *holding], key=lambda e: e.published_at or "")
         text = settling.model_text
         said = [text[a:b] for a, b in split_sentences(text) if term_share(claim, text[a:b]) > 0]
         if any((_TO_COME.search(x) or _PENDING.search(x)) and not _RESULT.search(x) for x in said):
@@ -365,9 +358,15 @@ def unsettled(
     on_it = [e for e in evidence if term_share([rarest], e.model_text) > 0]
     day = max(e.published_at or "" for e in on_it)
     for e in sorted((e for e in on_it if (e.published_at or "") == day), key=lambda e: (-term_share(claim, e.model_text, idf), e.n)):
-        if any(_PENDING.search(c) for c in _CLAUSE_SPLIT.split(e.model_text) if term_share([rarest], c) > 0):
+        if _speaks_of_it_as(_PENDING, e, [rarest]):
             return f"the newest passage on it ({e.source or 'an article'}, {_date(e)}) says it is still pending: “{quote(e, question)}”"
-    if settling is not None and not later and _speaks_of_it_as(_PENDING, settling, claim):
+    # the settling passage speaks for the claim unless a later one holds as much of it ("… has been
+    # found guilty on seven counts" after September's "whether he is found guilty")
+    if settling is not None and not any(
+        (e.published_at or "") > (settling.published_at or "")
+        and term_share(claim, e.model_text, idf) >= term_share(claim, settling.model_text, idf)
+        for e in evidence
+    ) and _speaks_of_it_as(_PENDING, settling, claim):
         return (
             f"the passage that bears on it most ({settling.source or 'an article'}, {_date(settling)}) speaks of it as "
             f"still to come or only supposes it: “{quote(settling, question)}”"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -206,6 +206,11 @@ def with_places(present: set[str]) -> set[str]:
             if t.endswith(end) and len(t) - len(end) >= 4:
                 out.add(t[: -len(end)])
     return out
+
+
+def mentioned(names: Iterable[str], text: str) -> set[str]:
+    """Those of the name terms ``names`` that ``text`` mentions, a place by its demonym too."""
+    return set(names) & with_places(set(terms(text)))
 
 
 def lexical_scores(

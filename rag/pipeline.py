@@ -52,7 +52,7 @@ from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, s
 from rag.followup import Turn, rewrite
 from rag.forms import QuestionForm, asks_for, asks_what_happened, classify
 from rag.index import Index, open_index
-from rag.lexical import OFFICES, claim_terms, subject_terms, terms, with_places
+from rag.lexical import OFFICES, claim_terms, mentioned, subject_terms, terms
 from rag.prompt import build_prompt, build_settle_prompt
 from rag.query import DateRange
 from rag.retrieve import Filters, RetrievalParams, Retriever, SearchResult
@@ -372,15 +372,18 @@ class Pipeline:
                 if not shown:
                     yield refuse(f"no passage mentions {' '.join(words_for(standalone, subject)) or ' '.join(subject)}", evidence)
                     return
-                settles = choose_support(form, standalone, shown, (), focus, idf)[:1]
-                why = unsettled(form, standalone, shown, idf, settles[0] if settles else None)
+            # the passages quoted under the answer: the draft now, and for Yes/No the settling one first
+            support = choose_support(form, standalone, shown, (), focus, idf)
+            if form.kind == "yesno":
+                why = unsettled(form, standalone, shown, idf, support[0] if support else None)
                 if why:  # the model is not asked: what it would pick between Yes and No is a guess
                     yield refuse(why, evidence)
                     return
-            draft = [support_text(e, form.kind) for e in choose_support(form, standalone, shown, (), focus, idf)]
+            draft = [support_text(e, form.kind) for e in support]
             timings["first_words_s"] = time.perf_counter() - t0
             yield StreamEvent("draft", text="\n".join(draft), evidence=tuple(evidence), form=form.kind)
 
+            unfitted = shown
             prompt, text, shown = self._fit_prompt(g, standalone, shown, form.kind)
             t_gen = time.perf_counter()
             raw_parts: list[str] = []
@@ -397,7 +400,8 @@ class Pipeline:
                         raw="".join(raw_parts),
                     )  # fmt: skip
                     return
-                settling = choose_support(form, standalone, shown, (), focus, idf)[:1]
+                # over the passages that fit the prompt (the same list, unless some had to go)
+                settling = support[:1] if shown is unfitted else choose_support(form, standalone, shown, (), focus, idf)[:1]
                 if settling:  # decided over the passage shown as settling it, not over all of them
                     sp = build_settle_prompt(standalone, settling[0].model_text)
                     lp_yes, lp_no = g.first_token_logprobs(g.chat_prompt(sp.system, sp.user), ["Yes", "No"])
@@ -586,7 +590,7 @@ def after_every_article(question: str, form: QuestionForm, day: DateRange, hits:
     if not asks_what_happened(form) or _DATES_AN_ARTICLE.search(question, 0, max(0, question.find(day.text))):
         return ""
     names = set(subject_terms(question.replace(day.text, " ")))
-    about = [h for h in hits if not names or names & with_places(set(terms(f"{h.title} {h.text}")))]
+    about = [h for h in hits if not names or mentioned(names, f"{h.title} {h.text}")]
     if not about or any(h.published_at[:10] >= day.start.isoformat() for h in about):
         return ""
     when = long_date(day.start)
@@ -618,7 +622,7 @@ def unnamed_together(question: str, hits: Sequence[Hit], skip: Sequence[tuple[in
         return ""
     held: dict[str, set[str]] = {}
     for h in hits:
-        held.setdefault(h.article_id, set()).update(with_places(set(terms(f"{h.title} {h.text}"))) & names)
+        held.setdefault(h.article_id, set()).update(mentioned(names, f"{h.title} {h.text}"))
     best = max(held.values(), key=len, default=set())
     if best >= names:
         return ""
@@ -638,7 +642,7 @@ def yesno_passages(question: str, evidence: Sequence[Evidence], parsed: Any) -> 
     """A Yes/No question's subject terms and the passages that mention them (a place by its
     demonym too), which are all its decision reads."""
     subject = subject_terms(question, [(m.start, m.end) for m in parsed.outlets])
-    shown = [e for e in evidence if not subject or set(subject) & with_places(set(terms(f"{e.model_text} {e.title}")))]
+    shown = [e for e in evidence if not subject or mentioned(subject, f"{e.model_text} {e.title}")]
     return subject, shown
 
 
