@@ -12,7 +12,8 @@ state what it says (the model's own ``[n]`` markers are kept when they point at 
 a passage). For a Yes/No question the model first chooses between "Yes", "No" and
 "Insufficient" over all the passages (first-token probabilities, no bias); "Insufficient"
 refuses, otherwise Yes or No is decided again over the one passage that settles it
-(``build_settle_prompt``), the passage the answer then shows. (A GBNF grammar that forced a marker after every sentence was
+(``build_settle_prompt``), the passage the answer then shows, unless the model is unsure
+between them (``rag.pipeline.YESNO_SURE``): then that passage is quoted for the reader. (A GBNF grammar that forced a marker after every sentence was
 tried: the 0.5B model then ran on without ever closing a sentence, and grammar-
 constrained sampling cost about a second per token here.)
 The supporting sentences that follow the direct answer are chosen and checked by

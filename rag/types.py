@@ -142,7 +142,8 @@ class AnswerSentence:
     cites: tuple[int, ...]
     supported: bool
     reason: str = ""
-    # "answer" (the direct answer), "support" (a supporting sentence), "conflict" (sources disagree)
+    # "answer" (the direct answer), "support" (a supporting sentence), "conflict" (sources disagree),
+    # "bearing" (in a refusal: the passage a Yes/No question could not be settled from, for the reader)
     role: str = "support"
 
 

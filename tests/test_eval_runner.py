@@ -108,6 +108,10 @@ def scripted_reply(prompt: str) -> str:
                 for sent in re.split(r"(?<=[.!?])\s+", text):
                     if needle in sent:
                         return f"{short}\n{sent.rstrip('.')} [{n}]."
+            # a Yes/No question is decided again over the one passage that settles it
+            passage = re.search(r"Passage: (.*)$", prompt, flags=re.M)
+            if passage and needle in passage.group(1):
+                return short
     return "Insufficient information."
 
 

@@ -6,6 +6,7 @@ integration tests use the real MiniLM index, SmolLM2 and (slow) the default mode
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -92,6 +93,43 @@ def test_yes_no_is_decided_over_the_settling_passage_it_shows(hash_index: Path) 
     first_support = next(s for s in ans.sentences if s.role == "support")
     quoted = next(c for c in ans.citations if c.n == first_support.cites[0])
     assert " ".join(quoted.quote.split())[:60] in " ".join(settle[0].split())
+
+
+class CoinToss(ScriptedGenerator):
+    """Sure it is Yes or No (never "Insufficient") over all the passages, then ``margin`` nats
+    apart between Yes and No over the one settling passage."""
+
+    def __init__(self, margin: float) -> None:
+        super().__init__("Yes")
+        self.margin = margin
+
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        self.prompts.append(prompt)
+        if "Passage: " not in prompt:
+            return [-10.0 if o == "Insufficient" else -1.0 for o in options]
+        return [-1.0 + self.margin if o == "Yes" else -1.0 for o in options]
+
+
+@pytest.mark.parametrize(("margin", "decided"), [(0.1, False), (-0.3, False), (0.6, True), (-0.6, True)])
+def test_a_yes_no_decision_the_model_is_unsure_of_quotes_the_passage_instead(hash_index: Path, margin: float, decided: bool) -> None:
+    from rag.embed import HashEmbedder
+    from rag.pipeline import YESNO_SURE
+
+    emb = HashEmbedder()
+    pipe = Pipeline(open_index(hash_index, emb.model_id), emb, Settings(index_dir=hash_index), generator=CoinToss(margin))
+    ans = pipe.answer("Did the transit union ratify the contract?")
+    assert (abs(margin) >= YESNO_SURE) is decided
+    if decided:
+        assert not ans.refused and ans.short.startswith("Yes" if margin > 0 else "No")
+        return
+    # not a guessed Yes or No: the passage that bears on it, quoted and cited, for the reader to judge
+    assert ans.refused and "could not tell Yes from No" in ans.reason, ans.reason
+    assert "voted to accept the contract" in ans.reason and re.search(r"\[\d+\]$", ans.reason)
+    bearing = [s for s in ans.sentences if s.role == "bearing"]
+    assert bearing and all(s.supported and s.cites for s in bearing)
+    by_n = {e.n: e for e in ans.evidence}
+    n = int(re.search(r"\[(\d+)\]$", ans.reason).group(1))
+    assert n == bearing[0].cites[0] and "voted to accept the contract" in by_n[n].text
 
 
 def test_yes_no_question_the_passages_do_not_settle_is_refused(hash_index: Path) -> None:

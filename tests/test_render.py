@@ -225,6 +225,28 @@ def test_refusal_shows_reason() -> None:
     assert "*Reason:* no passage in the collection matches the question" in md
 
 
+def test_an_undecided_yes_no_refusal_cites_the_passage_it_quotes() -> None:
+    # the model could not tell Yes from No: the reason quotes the passage, and its [2] opens it
+    reason = (
+        "the model could not tell Yes from No (log-odds +0.10) from the passage that bears on it most, quoted so "
+        f"you can judge: “{EV2.text}” (Reuters, November 14, 2023) [2] <img src=x onerror=alert(1)>"
+    )
+    ans = Answer(
+        query="Did the US warn North Korea?", answer=f"Insufficient information.\n{reason}", refused=True,
+        short="Insufficient information.", reason=reason, evidence=(EV1, EV2),
+        sentences=(AnswerSentence(f"Reuters: “{EV2.text}” [2]", (2,), True, role="bearing"),),
+        raw="log P(first token): Yes -1.000, No -1.000, Insufficient -10.000\nover passage [2]: Yes -0.9, No -1.0\n",
+    )  # fmt: skip
+    html = render.answer_html(ans, turn=3)
+    why = html.split('class="refusal-reason"', 1)[1].split("</p>", 1)[0]
+    assert re.search(r'<button[^>]*data-turn="3" data-n="2"[^>]*>\[2\]</button>', why)  # a working marker in the reason
+    assert "<img" not in html and "&lt;img" in why  # the reason is still escaped text
+    assert "not accepted" not in html and "log P" not in html  # no rejected answer, no model internals
+    # a refusal whose sentences were rejected keeps its markers as plain text
+    plain = render.answer_html(REFUSAL_AFTER_MODEL).split('class="refusal-reason"', 1)[1].split("</p>", 1)[0]
+    assert "<button" not in plain
+
+
 def test_article_highlight_uses_offsets() -> None:
     html = render.article_html(META, BODY, [Highlight(Q2_START, Q2_END, "[2]", EV2.text)])
     marked = re.findall(r'<mark class="quote"[^>]*>(.*?)</mark>', html, flags=re.S)

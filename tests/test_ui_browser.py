@@ -397,6 +397,45 @@ def test_outlet_and_date_filters(start_server, page_for, small_index: Path, sett
     assert "YYYY-MM-DD" in turn.locator(".error-message").inner_text()
 
 
+class UnsureGenerator(CitingGenerator):
+    """Never "Insufficient" over all the passages, then a coin toss (0.1 nats apart) between Yes
+    and No over the one passage that would settle the question."""
+
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        if "Passage: " in prompt:
+            return [-0.6 if o == "Yes" else -0.7 for o in options]
+        return [-10.0 if o == "Insufficient" else -1.0 for o in options]
+
+
+def test_an_undecided_yes_no_answer_quotes_the_passage_with_a_working_marker(
+    start_server, page_for, small_index: Path, settings_for
+) -> None:
+    srv = start_server(small_index, settings_for(small_index, model="smollm2-135m"), UnsureGenerator())
+    page = page_for(srv.url)
+    ask(page, "Did US officials warn North Korea against an arms deal with Russia?")
+    turn = wait_final_answer(page)
+    answer = turn.locator(".answer.refused")
+    assert answer.locator(".short-answer").inner_text().strip() == "Insufficient information."
+    reason = answer.locator(".refusal-reason")
+    text = reason.inner_text()
+    assert "could not tell Yes from No" in text and "quoted so you can judge" in text, text
+    # the quoted passage is in the reason, under the refusal line, with a marker that opens it
+    short_box, reason_box = answer.locator(".short-answer").bounding_box(), reason.bounding_box()
+    assert reason.is_visible() and reason_box["y"] >= short_box["y"] + short_box["height"] - 1
+    marker = reason.locator("button.cite")
+    assert marker.count() == 1
+    n = marker.get_attribute("data-n")
+    quoted = re.search(r"“(.+?)”", text).group(1).strip("…")
+    marker.click()
+    page.locator("#article-panel", has_text=f"[{n}]").wait_for()
+    mark = page.locator("#article-panel mark.quote")
+    mark.wait_for()
+    assert quoted[:40] in " ".join(mark.inner_text().split())
+    assert answer.locator("details.rejected").count() == 0  # not shown as a rejected answer
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "undecided_yes_no.png"), full_page=True)
+
+
 def test_busy_and_errors_keep_the_server_serving(start_server, page_for, small_index: Path, settings_for) -> None:
     from rag.errors import ModelError
 

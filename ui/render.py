@@ -226,8 +226,14 @@ def answer_html(answer: Answer, turn: int = 0) -> str:
         reason = answer.reason or "the passages do not answer the question"
         parts.append('<div class="answer refused" role="status">')
         parts.append('<p class="short-answer"><strong>Insufficient information.</strong></p>')
-        parts.append(f'<p class="refusal-reason"><span class="label">Reason:</span> {esc(reason)}</p>')
-        if answer.sentences:
+        # a Yes/No question the model could not settle quotes the passage that bears on it, cited: its
+        # marker opens the passage like any answer's
+        bearing = {n for s in answer.sentences if s.role == "bearing" and s.supported for n in s.cites}
+        said = _text_with_markers(reason, turn, titles, bearing & known) if bearing else esc(reason)
+        parts.append(f'<p class="refusal-reason"><span class="label">Reason:</span> {said}</p>')
+        if bearing:
+            pass  # the passage is quoted in the reason; the decider's log-probabilities are no model text
+        elif answer.sentences:
             parts.append('<details class="rejected"><summary>The model\'s answer, not accepted</summary><ul>')
             for s in answer.sentences:
                 parts.append(_sentence_li(s.text, s.supported, s.reason, turn, titles, known))
