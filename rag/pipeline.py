@@ -632,7 +632,7 @@ def undecided(
         meta = ", ".join(x for x in (first.source, when) if x)
         said = f": “{quote(first, question)}”" + (f" ({meta})" if meta else "") + f" [{first.n}]"
     why = (
-        f"the model could not tell Yes from No (log-odds {log_odds:+.2f}) from the passage that bears on it most"
+        f"the model could not decide either way (log-odds {log_odds:+.2f}) from the passage that bears on it most"
         + (f", quoted so you can judge{said}" if said else "")
     )
     return refuse(why, evidence, bearing, raw)

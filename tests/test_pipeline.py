@@ -123,7 +123,7 @@ def test_a_yes_no_decision_the_model_is_unsure_of_quotes_the_passage_instead(has
         assert not ans.refused and ans.short.startswith("Yes" if margin > 0 else "No")
         return
     # not a guessed Yes or No: the passage that bears on it, quoted and cited, for the reader to judge
-    assert ans.refused and "could not tell Yes from No" in ans.reason, ans.reason
+    assert ans.refused and "could not decide either way" in ans.reason, ans.reason
     assert "voted to accept the contract" in ans.reason and re.search(r"\[\d+\]$", ans.reason)
     bearing = [s for s in ans.sentences if s.role == "bearing"]
     assert bearing and all(s.supported and s.cites for s in bearing)

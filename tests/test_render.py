@@ -226,9 +226,9 @@ def test_refusal_shows_reason() -> None:
 
 
 def test_an_undecided_yes_no_refusal_cites_the_passage_it_quotes() -> None:
-    # the model could not tell Yes from No: the reason quotes the passage, and its [2] opens it
+    # the model could not decide either way: the reason quotes the passage, and its [2] opens it
     reason = (
-        "the model could not tell Yes from No (log-odds +0.10) from the passage that bears on it most, quoted so "
+        "the model could not decide either way (log-odds +0.10) from the passage that bears on it most, quoted so "
         f"you can judge: “{EV2.text}” (Reuters, November 14, 2023) [2] <img src=x onerror=alert(1)>"
     )
     ans = Answer(

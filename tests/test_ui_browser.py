@@ -418,7 +418,7 @@ def test_an_undecided_yes_no_answer_quotes_the_passage_with_a_working_marker(
     assert answer.locator(".short-answer").inner_text().strip() == "Insufficient information."
     reason = answer.locator(".refusal-reason")
     text = reason.inner_text()
-    assert "could not tell Yes from No" in text and "quoted so you can judge" in text, text
+    assert "could not decide either way" in text and "quoted so you can judge" in text, text
     # the quoted passage is in the reason, under the refusal line, with a marker that opens it
     short_box, reason_box = answer.locator(".short-answer").bounding_box(), reason.bounding_box()
     assert reason.is_visible() and reason_box["y"] >= short_box["y"] + short_box["height"] - 1
