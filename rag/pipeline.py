@@ -417,7 +417,7 @@ class Pipeline:
                     # a coin toss is no answer: the passage that bears on it most is quoted for the
                     # reader to judge ("Joseph Parker stunned former champ Deontay Wilder ...")
                     timings["generate_s"] = time.perf_counter() - t_gen
-                    yield undecided(form, standalone, shown, evidence, focus, idf, lp_yes - lp_no, refuse, "".join(raw_parts))
+                    yield undecided(form, standalone, settling[0] if settling else None, lp_yes - lp_no, refuse, evidence, "".join(raw_parts))
                     return
                 decision = "Yes" if lp_yes >= lp_no else "No"
                 yield StreamEvent("token", text=f"{decision}.")
@@ -615,27 +615,18 @@ def after_every_article(question: str, form: QuestionForm, day: DateRange, hits:
 
 
 def undecided(
-    form: QuestionForm, question: str, shown: Sequence[Evidence], evidence: Sequence[Evidence], focus: Any, idf: Any,
-    log_odds: float, refuse: Any, raw: str,
+    form: QuestionForm, question: str, settling: Evidence | None, log_odds: float, refuse: Any, evidence: Sequence[Evidence], raw: str
 ) -> StreamEvent:
     """The refusal of a Yes/No question the decider could not settle (log-odds within
-    ``YESNO_SURE`` of even): it quotes the passage that bears on it most, cited, so the reader
-    can judge; the quoted passages are the answer's sentences (checked like any other), in the
-    role "bearing" (the page shows them openly, not as a rejected answer)."""
-    checked = check_answer(compose(form, question, shown, [], focus, idf), evidence, question, idf)
-    bearing = [replace(s, role="bearing") for s in checked.sentences if s.supported and s.role == "support"]
-    by_n = {e.n: e for e in evidence}
-    first = by_n.get(bearing[0].cites[0]) if bearing and bearing[0].cites else None
-    said = ""
-    if first is not None:
-        when = long_date(date.fromisoformat(first.published_at[:10])) if first.published_at[:10] else ""
-        meta = ", ".join(x for x in (first.source, when) if x)
-        said = f": “{quote(first, question)}”" + (f" ({meta})" if meta else "") + f" [{first.n}]"
-    why = (
-        f"the model could not decide either way (log-odds {log_odds:+.2f}) from the passage that bears on it most"
-        + (f", quoted so you can judge{said}" if said else "")
-    )
-    return refuse(why, evidence, bearing, raw)
+    ``YESNO_SURE`` of even): it quotes the passage the decision was made over, as a supporting
+    sentence is quoted (outlet, date, quote, marker), so the reader can judge. That quote is the
+    refusal's one sentence, in the role "bearing" (the page shows it in the reason, with a working
+    marker, not as a rejected answer)."""
+    why = f"the model could not decide either way (log-odds {log_odds:+.2f}) from the passage that bears on it most"
+    if settling is None:
+        return refuse(why, evidence, (), raw)
+    said = support_text(settling, form.kind, question)
+    return refuse(f"{why}, quoted so you can judge: {said}", evidence, [AnswerSentence(said, (settling.n,), True, role="bearing")], raw)
 
 
 PREMISE_FORMS = frozenset({"event", "explanation"})
