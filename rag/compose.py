@@ -482,8 +482,11 @@ def compose(
     direct: Sequence[tuple[str, tuple[int, ...]]],
     focus_sources: Sequence[Sequence[str]] = (),
     idf: Callable[[list[str]], dict[str, float]] | None = None,
+    settled: Sequence[int] = (),
 ) -> list[AnswerSentence]:
-    """The unchecked sentences of an answer: direct answer, supporting quotes, disagreements."""
+    """The unchecked sentences of an answer: direct answer, supporting quotes, disagreements.
+    A Yes/No claim decided part by part (``rag.claims``) quotes the passages it was decided
+    over, ``settled``, in that order."""
     direct = [(t, attribute(t, cs, evidence)) for t, cs in direct]
     if form.kind == "latest" and direct:
         # "What's the latest?" is not answered from older news than the newest passage on it: when
@@ -498,7 +501,11 @@ def compose(
         AnswerSentence(text=t + "".join(f" [{n}]" for n in cs), cites=cs, supported=False, role="answer") for t, cs in direct
     ]
     focus = " ".join(t for t, _ in direct) + " " + question
-    support = choose_support(form, question, evidence, cited, focus_sources, idf, " ".join(t for t, _ in direct))
+    by_n = {e.n: e for e in evidence}
+    if settled:
+        support = [by_n[n] for n in dict.fromkeys(settled) if n in by_n]
+    else:
+        support = choose_support(form, question, evidence, cited, focus_sources, idf, " ".join(t for t, _ in direct))
     if form.kind == "latest" and len(support) >= 2 and _adjacent(support[0], support[1]):
         # the newest article read on: its next sentence ("The relaunched bike uses a redesigned battery
         # pack ...") is quoted with the one before it, as the article has it, so it is judged with it

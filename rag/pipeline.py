@@ -27,14 +27,16 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.cite import ASKED, SOFT_ASKS, check_answer, states
+from rag.cite import ASKED, SOFT_ASKS, check_answer, relevance, states, term_share
+from rag.claims import ClaimPart, claim_parts
 from rag.compose import (
     BEARING,
+    CLAIM_SHARE,
     choose_support,
     compose,
     direct_text,
@@ -116,6 +118,9 @@ LEDE: dict[str, float] = {"event": 0.1, "summary": 0.1, "latest": 0.2}
 # ones no longer decided; held out (the test splits, 48) 33 right of all 48, 16 of the 19 kept. On
 # the MultiHop-RAG dev sample the margin does not track correctness (README, stop 35)
 YESNO_SURE = 0.4
+# a part of a two-part claim (rag.claims) is decided only over a passage holding this share of
+# what the part claims (its idf mass beyond the names), as any passage "bears" on a question
+PART_BEARING = CLAIM_SHARE
 _YEAR = re.compile(r"(?<![\w$.,])((?:19|20)\d\d)(?![\w,.]\d)")
 
 
@@ -254,6 +259,11 @@ class Pipeline:
     ) -> list[Evidence]:
         form = form or classify(query)
         segments = [(m.sources, words) for m, words in parsed.segments()] if parsed is not None else []
+        if form.kind == "yesno" and parsed is not None:
+            # each part of a two-part claim is checked over its own passage, so each part's words
+            # are scored on their own too ("..., and did Will call their marriage 'brutiful'?")
+            anywhere = tuple({h.source for h in hits})
+            segments += [(p.sources or anywhere, p.words) for p in claim_parts(parsed)]
         b = budget_for(form.kind, self.settings.evidence_tokens)
         return select_evidence(
             query, hits, count_tokens, b.tokens, self.index.idf, segments, max_articles=b.max_articles,
@@ -395,6 +405,7 @@ class Pipeline:
             t_gen = time.perf_counter()
             raw_parts: list[str] = []
             decision = ""
+            settled: list[int] = []  # the passages a claim decided part by part was decided over
             asks = "" if form.kind == "yesno" else asks_for(standalone)  # what the answer must state
             if form.kind == "yesno":
                 lp_yes, lp_no, lp_unsure = g.first_token_logprobs(text, ["Yes", "No", "Insufficient"])
@@ -407,19 +418,36 @@ class Pipeline:
                         raw="".join(raw_parts),
                     )  # fmt: skip
                     return
-                # over the passages that fit the prompt (the same list, unless some had to go)
-                settling = support[:1] if shown is unfitted else choose_support(form, standalone, shown, (), focus, idf)[:1]
-                if settling:  # decided over the passage shown as settling it, not over all of them
-                    sp = build_settle_prompt(standalone, settling[0].model_text)
-                    lp_yes, lp_no = g.first_token_logprobs(g.chat_prompt(sp.system, sp.user), ["Yes", "No"])
-                    raw_parts.append(f"over passage [{settling[0].n}]: Yes {lp_yes:.3f}, No {lp_no:.3f}\n")
-                if abs(lp_yes - lp_no) < YESNO_SURE:
-                    # a coin toss is no answer: the passage that bears on it most is quoted for the
-                    # reader to judge ("Joseph Parker stunned former champ Deontay Wilder ...")
+                parts = claim_parts(parsed)
+                if parts:  # "Did A and B both say X?", "Does A say X, while B says Y?": each outlet's part
+                    out = decide_parts(g, form, parts, unfitted, idf, raw_parts)
                     timings["generate_s"] = time.perf_counter() - t_gen
-                    yield undecided(form, standalone, settling[0] if settling else None, lp_yes - lp_no, refuse, evidence, "".join(raw_parts))
-                    return
-                decision = "Yes" if lp_yes >= lp_no else "No"
+                    if out.reason:
+                        yield refuse(out.reason, evidence, out.quoted, raw="".join(raw_parts))
+                        return
+                    lead = out.lead
+                    assert lead is not None
+                    if not out.decision:
+                        yield undecided(form, standalone, lead.passage, lead.log_odds, refuse, evidence, "".join(raw_parts), lead.part)
+                        return
+                    # the passages decided over are the ones quoted, the part that decides a "No" first
+                    decision = out.decision
+                    settled = [lead.passage.n] + [v.passage.n for v in out.verdicts]
+                    shown = unfitted
+                else:
+                    # over the passages that fit the prompt (the same list, unless some had to go)
+                    settling = support[:1] if shown is unfitted else choose_support(form, standalone, shown, (), focus, idf)[:1]
+                    if settling:  # decided over the passage shown as settling it, not over all of them
+                        sp = build_settle_prompt(standalone, settling[0].model_text)
+                        lp_yes, lp_no = g.first_token_logprobs(g.chat_prompt(sp.system, sp.user), ["Yes", "No"])
+                        raw_parts.append(f"over passage [{settling[0].n}]: Yes {lp_yes:.3f}, No {lp_no:.3f}\n")
+                    if abs(lp_yes - lp_no) < YESNO_SURE:
+                        # a coin toss is no answer: the passage that bears on it most is quoted for the
+                        # reader to judge ("Joseph Parker stunned former champ Deontay Wilder ...")
+                        timings["generate_s"] = time.perf_counter() - t_gen
+                        yield undecided(form, standalone, settling[0] if settling else None, lp_yes - lp_no, refuse, evidence, "".join(raw_parts))
+                        return
+                    decision = "Yes" if lp_yes >= lp_no else "No"
                 yield StreamEvent("token", text=f"{decision}.")
             else:
                 limit = ANSWER_TOKENS.get(form.kind, LONG_ANSWER_TOKENS)
@@ -462,7 +490,7 @@ class Pipeline:
             return
         # a Yes/No decision is shown with the passages that settle it; other answers are the model's sentences
         direct = [] if decision else parse_direct(raw, prompt.sentences)
-        sentences = compose(form, standalone, shown if decision else evidence, direct, focus, idf)
+        sentences = compose(form, standalone, shown if decision else evidence, direct, focus, idf, settled)
         checked = check_answer(sentences, evidence, standalone, idf, asks=asks)
         if asks and not any(s.supported and s.role == "answer" for s in checked.sentences):
             # the model did not state the figure or time asked for: the passages that do may stand in
@@ -614,15 +642,100 @@ def after_every_article(question: str, form: QuestionForm, day: DateRange, hits:
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class PartVerdict:
+    """One part of a claim, the passage it was decided over and the decider's log P(Yes) - log P(No)."""
+
+    part: ClaimPart
+    passage: Evidence
+    log_odds: float
+
+
+@dataclass
+class PartsOutcome:
+    """What deciding a claim part by part came to: ``decision`` "Yes" or "No" (``lead``: the part
+    that decides a "No"), or "" with ``reason`` (parts the passages found do not settle, the
+    passages nearest to them in ``quoted``) or, failing that, ``lead`` the part the model was least
+    sure of."""
+
+    decision: str = ""
+    lead: PartVerdict | None = None
+    verdicts: list[PartVerdict] = field(default_factory=list)
+    reason: str = ""
+    quoted: list[AnswerSentence] = field(default_factory=list)
+
+
+def decide_parts(
+    g: Any, form: QuestionForm, parts: Sequence[ClaimPart], passages: Sequence[Evidence], idf: Any, raw: list[str]
+) -> PartsOutcome:
+    """A claim of several parts (``rag.claims``), each decided over the passage that holds most of
+    what it claims (of its outlet, when it names one). "No" when some part is surely not so (that
+    part leads); else no answer when a part is not settled by the passages found (none of them
+    speaks to it, the nearest holds too little of it for its silence to be a "No", or it is
+    pending); "Yes" when every part surely is; else no answer, with the part the model was least
+    sure of to be quoted."""
+    out = PartsOutcome()
+    open_: list[str] = []  # why a part cannot be settled by the passages found
+    for part in parts:
+        # the passage that holds most of what this part claims, then most of its words:
+        # "Diamondbacks 9-1 Rangers, FINAL", not the whole question's best passage
+        claim = claim_terms(part.words)
+        mine = [e for e in passages if not part.sources or e.source in part.sources]
+        best = sorted(mine, key=lambda e: (-term_share(claim, e.model_text, idf), -relevance(part.words, e.model_text, idf), e.n))[:1]
+        asked = f"“{part.words}”" if part.outlet else f"“{part.question}”"
+        found = f"no passage found from {part.outlet}" if part.outlet else "no passage found"
+        share = term_share(claim, best[0].model_text, idf) if best else 0.0
+        if not best or share == 0:
+            raw.append(f"“{part.question}”: no passage holds any of its claim\n")
+            open_.append(f"{found} speaks to {asked}")
+            continue
+        e = best[0]
+        pending = unsettled(classify(part.question), part.question, [e], idf, e)
+        if pending:  # "whether Judge Mehta has ruled" over "If Judge Amit Mehta rules against Google, ..."
+            raw.append(f"“{part.question}”: {pending}\n")
+            open_.append(f"on {asked}, {pending}")
+            continue
+        sp = build_settle_prompt(part.question, e.model_text)
+        lp_yes, lp_no = g.first_token_logprobs(g.chat_prompt(sp.system, sp.user), ["Yes", "No"])
+        raw.append(f"“{part.question}” over passage [{e.n}] ({share:.2f} of its claim): Yes {lp_yes:.3f}, No {lp_no:.3f}\n")
+        if share < PART_BEARING and lp_yes - lp_no < YESNO_SURE:
+            # a passage that holds little of the claim may still say it in other words (a sure Yes),
+            # but its silence is no "No" ("Did Will call their marriage 'brutiful'?" over the
+            # separation): it is quoted for the reader ("fares would not rise" for "did fares go up?")
+            said = support_text(e, form.kind, part.words)
+            open_.append(f"{found} clearly answers {asked}; the nearest says: {said}")
+            out.quoted.append(AnswerSentence(said, (e.n,), True, role="bearing"))
+            continue
+        out.verdicts.append(PartVerdict(part, e, lp_yes - lp_no))
+    no = [v for v in out.verdicts if v.log_odds <= -YESNO_SURE]
+    unsure = [v for v in out.verdicts if v.log_odds < YESNO_SURE]
+    if no:
+        out.decision, out.lead = "No", min(no, key=lambda v: v.log_odds)
+    elif open_:
+        out.reason = "; ".join(open_)
+    elif unsure:
+        out.lead = min(unsure, key=lambda v: abs(v.log_odds))
+    else:
+        out.decision, out.lead = "Yes", out.verdicts[0]
+    return out
+
+
 def undecided(
-    form: QuestionForm, question: str, settling: Evidence | None, log_odds: float, refuse: Any, evidence: Sequence[Evidence], raw: str
-) -> StreamEvent:
+    form: QuestionForm, question: str, settling: Evidence | None, log_odds: float, refuse: Any, evidence: Sequence[Evidence], raw: str,
+    part: ClaimPart | None = None,
+) -> StreamEvent:  # fmt: skip
     """The refusal of a Yes/No question the decider could not settle (log-odds within
     ``YESNO_SURE`` of even): it quotes the passage the decision was made over, as a supporting
     sentence is quoted (outlet, date, quote, marker), so the reader can judge. That quote is the
     refusal's one sentence, in the role "bearing" (the page shows it in the reason, with a working
     marker, not as a rejected answer)."""
-    why = f"the model could not decide either way (log-odds {log_odds:+.2f}) from the passage that bears on it most"
+    if part is None:
+        what, whose = "either way", "the passage"
+    elif part.outlet:  # "... whether The Guardian says so ... from The Guardian's passage ..."
+        what, whose = f"whether {part.outlet} says so", f"{part.outlet}'s passage"
+    else:
+        what, whose = f"on “{part.question}”", "the passage"
+    why = f"the model could not decide {what} (log-odds {log_odds:+.2f}) from {whose} that bears on it most"
     if settling is None:
         return refuse(why, evidence, (), raw)
     said = support_text(settling, form.kind, question)

@@ -13,7 +13,9 @@ a passage). For a Yes/No question the model first chooses between "Yes", "No" an
 "Insufficient" over all the passages (first-token probabilities, no bias); "Insufficient"
 refuses, otherwise Yes or No is decided again over the one passage that settles it
 (``build_settle_prompt``), the passage the answer then shows, unless the model is unsure
-between them (``rag.pipeline.YESNO_SURE``): then that passage is quoted for the reader. (A GBNF grammar that forced a marker after every sentence was
+between them (``rag.pipeline.YESNO_SURE``): then that passage is quoted for the reader. A
+claim of two parts (``rag.claims``) is settled part by part, each part put to its own passage
+as "Does this passage ...?". (A GBNF grammar that forced a marker after every sentence was
 tried: the 0.5B model then ran on without ever closing a sentence, and grammar-
 constrained sampling cost about a second per token here.)
 The supporting sentences that follow the direct answer are chosen and checked by

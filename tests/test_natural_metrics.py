@@ -339,15 +339,17 @@ def _shipped(name):
     return nat.read_jsonl(SETS / name)
 
 
-def test_shipped_sample_set_passes_the_checker():
-    items = _shipped("natural-sample.jsonl")
+@pytest.mark.parametrize("name", ["natural-sample.jsonl", "natural-twopart-sample.jsonl"])
+def test_shipped_sample_set_passes_the_checker(name: str):
+    items = _shipped(name)
     problems = nat.check_set(items, nat.load_sample_corpus(SAMPLE_CORPUS))
     assert problems == []
 
 
 @pytest.mark.skipif(not MULTIHOP_CORPUS.is_file(), reason="MultiHop-RAG corpus not present at ../shared/data")
 @pytest.mark.parametrize(
-    "name", ["natural-multihop.jsonl", "natural-multihop-dev2.jsonl", "natural-yesno.jsonl", "natural-yesno2.jsonl"]
+    "name",
+    ["natural-multihop.jsonl", "natural-multihop-dev2.jsonl", "natural-yesno.jsonl", "natural-yesno2.jsonl", "natural-twopart.jsonl"],
 )
 def test_shipped_multihop_set_passes_the_checker(name: str):
     items = _shipped(name)

@@ -562,3 +562,82 @@ def test_a_person_asked_about_like_an_outlet_is_noted_as_no_outlet_not_as_missin
     ans = pipe.answer("What did Tim Cook say about AI?")
     assert "no outlet in this collection is named Tim Cook" in ans.notes
     assert not any(n.startswith("not in the index") for n in ans.notes), ans.notes
+
+
+class PartJudge(ScriptedGenerator):
+    """Sure over all the passages; over one passage, ``margins[i]`` nats for Yes on its i-th
+    settle prompt (one per part of a two-part claim)."""
+
+    def __init__(self, margins: list[float]) -> None:
+        super().__init__("Yes")
+        self.margins = margins
+        self.settles: list[str] = []
+
+    def first_token_logprobs(self, prompt: str, options: list[str]) -> list[float]:
+        self.prompts.append(prompt)
+        if "Passage: " not in prompt:
+            return [-10.0 if o == "Insufficient" else -1.0 for o in options]
+        self.settles.append(prompt)
+        m = self.margins[min(len(self.settles), len(self.margins)) - 1]
+        return [-1.0 + m if o == "Yes" else -1.0 for o in options]
+
+
+def _judged(hash_index: Path, margins: list[float]) -> tuple[Pipeline, PartJudge]:
+    from rag.embed import HashEmbedder
+
+    emb = HashEmbedder()
+    judge = PartJudge(margins)
+    return Pipeline(open_index(hash_index, emb.model_id), emb, Settings(index_dir=hash_index), generator=judge), judge
+
+
+BOTH = "Did Harbor Daily and The Ledger both report that Quillon Systems was fined $48 million?"
+
+
+def test_a_claim_of_two_outlets_is_decided_over_each_outlets_passage(hash_index: Path) -> None:
+    pipe, judge = _judged(hash_index, [1.0, 1.0])
+    ans = pipe.answer(BOTH)
+    assert not ans.refused and ans.short.startswith("Yes"), ans.reason
+    # one settle prompt per outlet, each asking the part of the passage, not the whole question
+    assert len(judge.settles) == 2
+    assert all("Does this passage report that Quillon Systems was fined $48 million?" in p for p in judge.settles)
+    by_n = {e.n: e for e in ans.evidence}
+    quoted = [by_n[s.cites[0]] for s in ans.sentences if s.role == "support"]
+    assert {e.source for e in quoted} == {"Harbor Daily", "The Ledger"}
+    # each settle prompt read the passage of its outlet that the answer quotes
+    for p, e in zip(judge.settles, quoted, strict=True):
+        assert " ".join(e.text.split())[:50] in " ".join(p.split())
+
+
+def test_one_part_surely_not_so_makes_the_claim_no_and_is_quoted_first(hash_index: Path) -> None:
+    pipe, judge = _judged(hash_index, [1.0, -1.0])
+    ans = pipe.answer(BOTH)
+    assert not ans.refused and ans.short.startswith("No")
+    by_n = {e.n: e for e in ans.evidence}
+    first = next(s for s in ans.sentences if s.role == "support")
+    assert by_n[first.cites[0]].text.split()[:8] == [w for w in judge.settles[1].split("Passage: ")[1].split()[:8]]
+
+
+def test_one_unsure_part_is_quoted_for_the_reader_to_judge(hash_index: Path) -> None:
+    pipe, _ = _judged(hash_index, [1.0, 0.1])
+    ans = pipe.answer(BOTH)
+    assert ans.refused and "could not decide whether The Ledger says so" in ans.reason, ans.reason
+    assert [s.role for s in ans.sentences] == ["bearing"]
+
+
+def test_a_part_no_passage_speaks_to_is_not_answered_no(hash_index: Path) -> None:
+    # the decider would say "No" to the second part, but no passage holds what it claims: that is
+    # no evidence against it, so the question is refused with the part no passage answers
+    pipe, judge = _judged(hash_index, [1.0, -2.0])
+    ans = pipe.answer("Did the National Privacy Board fine Quillon Systems, and was its chief executive knighted by the lottery board?")
+    assert ans.refused and "no passage found clearly answers" in ans.reason and "knighted" in ans.reason, ans.reason
+    # the passage nearest to that part is quoted with a working marker, for the reader to judge
+    bearing = [s for s in ans.sentences if s.role == "bearing"]
+    assert len(bearing) == 1 and ans.reason.endswith(f"[{bearing[0].cites[0]}]")
+    assert len(judge.settles) == 2
+
+
+def test_a_part_no_passage_holds_a_word_of_is_not_put_to_the_model(hash_index: Path) -> None:
+    pipe, judge = _judged(hash_index, [1.0, -2.0])
+    ans = pipe.answer("Did the National Privacy Board fine Quillon Systems, and did a helicopter land on the lottery?")
+    assert ans.refused and "no passage found speaks to" in ans.reason and "helicopter" in ans.reason, ans.reason
+    assert len(judge.settles) == 1  # only the part a passage speaks to was put to the decider
