@@ -118,6 +118,26 @@ def report(rows: list[dict]) -> None:
                 f"  first, |log-odds| >= {t:.2f}: decided {len(kept)}/{len(decided)}, right {right}/{len(kept)}; "
                 f"unsettled questions left undecided {held}/{len(unsettled)}"
             )
+        if not all("lo_w" in r["passages"][0] for r in rs if r["passages"]):
+            continue
+        unsettled = [r for r in rs if r["gold"] == "Insufficient" and r["passages"]]
+        for t in SURE:  # the answer model alone, and both models agreeing, each at least this sure
+            for name, lo in (("writer", lambda p: p["lo_w"]), ("both agree", None)):
+
+                def verdict(p: dict, lo=lo, t=t) -> float | None:
+                    if lo is not None:
+                        return lo(p) if abs(lo(p)) >= t else None
+                    a, b = p["lo"], p["lo_w"]
+                    return a if min(abs(a), abs(b)) >= t and (a >= 0) == (b >= 0) else None
+
+                kept = [r for r in decided if verdict(r["passages"][0]) is not None]
+                right = sum((verdict(r["passages"][0]) >= 0) == (r["gold"] == "Yes") for r in kept)
+                yes_right = sum(verdict(r["passages"][0]) >= 0 for r in kept if r["gold"] == "Yes")
+                held = sum(verdict(r["passages"][0]) is None for r in unsettled)
+                print(
+                    f"  {name:10s} |log-odds| >= {t:.2f}: decided {len(kept)}/{len(decided)}, right {right}/{len(kept)} "
+                    f"(Yes right {yes_right}); unsettled questions left undecided {held}/{len(unsettled)}"
+                )
 
 
 def main() -> None:
@@ -127,6 +147,9 @@ def main() -> None:
     ap.add_argument("--per", type=int, default=3, help="passages scored per question")
     ap.add_argument("--out", default=None, help="write each question's passages and log-odds here (JSON lines)")
     ap.add_argument("--load", default=None, help="report on a file written by --out instead of running")
+    ap.add_argument(
+        "--writer", action="store_true", help="also score the first passage with the answer model (``lo_w``), for the two models' agreement"
+    )
     a = ap.parse_args()
     if a.load:
         report([json.loads(line) for line in Path(a.load).read_text(encoding="utf-8").splitlines() if line])
@@ -154,12 +177,16 @@ def main() -> None:
             form, q, shown, idf = seen[-1]
             ranked = choose_support(form, q, shown, (), [], idf)
             ranked += [e for e in shown if e not in ranked]
-            for e in ranked[: a.per]:
+            for i, e in enumerate(ranked[: a.per]):
+                if i == 0 and a.writer:
+                    lo_w = round(log_odds(pipe.generator, it.question, e.model_text), 3)
                 passages.append({
                     "n": e.n, "text": e.model_text, "title": e.title, "date": e.published_at[:10],
                     "gold": e.title in it.titles, "fact": holds_fact(e.model_text, it.key_facts),
                     "lo": round(log_odds(pipe.decider, it.question, e.model_text), 3),
                 })  # fmt: skip
+            if a.writer and passages:
+                passages[0]["lo_w"] = lo_w
         row = {"id": it.id, "question": it.question, "gold": gold, "split": split, "product": product,
                "reason": ans.reason, "passages": passages}  # fmt: skip
         rows.append(row)

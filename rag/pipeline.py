@@ -702,6 +702,9 @@ def decide_parts(
             # a passage that holds little of the claim may still say it in other words (a sure Yes),
             # but its silence is no "No" ("Did Will call their marriage 'brutiful'?" over the
             # separation): it is quoted for the reader ("fares would not rise" for "did fares go up?")
+            if share < PART_BEARING / 2:  # "TV deals" is not near "did its TV ratings go up?"
+                open_.append(f"{found} speaks to {asked}")
+                continue
             said = support_text(e, form.kind, part.words)
             open_.append(f"{found} clearly answers {asked}; the nearest says: {said}")
             out.quoted.append(AnswerSentence(said, (e.n,), True, role="bearing"))

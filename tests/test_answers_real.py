@@ -105,3 +105,24 @@ def test_a_question_the_corpus_cannot_answer_is_refused_with_a_reason(pipe: Pipe
     assert not item["answerable"]
     assert ans.refused, f"{item['question']!r} answered: {ans.answer!r}"
     assert ans.short == "Insufficient information." and len(ans.reason.split()) >= 4
+
+
+@pytest.mark.slow
+def test_a_claim_of_two_parts_is_decided_over_each_parts_passage(pipe: Pipeline) -> None:
+    # two outlets, one claim: each outlet's passage is asked, and each is quoted under the answer
+    ans = pipe.answer("Did Harbor Daily and The Ledger both report that Quillon Systems was fined $48 million?")
+    assert not ans.refused and ans.short.startswith("Yes"), ans.reason
+    assert ans.raw.count("Does this passage report that Quillon Systems was fined $48 million?") == 2, ans.raw
+    by_n = {e.n: e for e in ans.evidence}
+    quoted = [by_n[s.cites[0]] for s in ans.sentences if s.role == "support"]
+    assert {e.source for e in quoted} == {"Harbor Daily", "The Ledger"}
+    assert all("48 million" in e.text for e in quoted) and all(s.supported for s in ans.sentences)
+    # two events, the second not so: "No", with the passage that says so
+    ans = pipe.answer("Was Quillon fined $48 million, and did it win its appeal?")
+    assert not ans.refused and ans.short.startswith("No"), ans.reason
+    first = next(s for s in ans.sentences if s.role == "support")
+    assert "dismissed" in by_n_text(ans, first.cites[0])
+
+
+def by_n_text(ans: Answer, n: int) -> str:
+    return next(e.text for e in ans.evidence if e.n == n)
