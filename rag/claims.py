@@ -152,12 +152,13 @@ def _outlet_parts(parsed: ParsedQuery) -> list[ClaimPart]:
 
 
 _NAME_RUN = re.compile(r"(?<!^)\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
-_PRONOUN = re.compile(rf"^((?:[^,]*,\s*)?(?:{_AUX})\s+)(he|she|they)\b", re.I)
+# "it" only before a verb: "did it win its appeal?", not "was it Blake Corum who ..."
+_PRONOUN = re.compile(rf"^((?:[^,]*,\s*)?(?:{_AUX})\s+)(he|she|they|it(?=\s+(?-i:[a-z])))\b", re.I)
 
 
 def _named(question: str, before: str) -> str:
-    """A clause's "he", "she" or "they" after its auxiliary, named as the clause before names its
-    subject: "Has she since been sentenced?" after "Did Caroline Ellison testify ...?"."""
+    """A clause's "he", "she", "they" or "it" after its auxiliary, named as the clause before
+    names its subject: "Has she since been sentenced?" after "Did Caroline Ellison testify ...?"."""
     names = [m.group(0) for m in _NAME_RUN.finditer(before) if m.group(0).lower() not in _NOT_VERB]
     # the subject is the name after the auxiliary ("At the Bankman-Fried trial, did Danielle Sassoon ...")
     subject = re.search(rf"\b(?:{_AUX})\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)", before)

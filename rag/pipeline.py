@@ -682,7 +682,8 @@ def decide_parts(
         claim = claim_terms(part.words)
         mine = [e for e in passages if not part.sources or e.source in part.sources]
         best = sorted(mine, key=lambda e: (-term_share(claim, e.model_text, idf), -relevance(part.words, e.model_text, idf), e.n))[:1]
-        asked = f"“{part.words}”" if part.outlet else f"“{part.question}”"
+        # the part as the reader would ask it: "Does The Guardian say Reece James was charged ...?"
+        asked = "“" + (part.question.replace("Does this passage", f"Does {part.outlet}", 1) if part.outlet else part.question) + "”"
         found = f"no passage found from {part.outlet}" if part.outlet else "no passage found"
         share = term_share(claim, best[0].model_text, idf) if best else 0.0
         if not best or share == 0:

@@ -83,3 +83,14 @@ def test_clauses_joined_by_and_with_a_new_auxiliary() -> None:
         ("TechCrunch", "Does this passage say that the DOJ claims Google gets 16 times more data?"),
         ("", "Has Judge Mehta ruled?"),
     ]
+
+
+def test_it_after_the_second_auxiliary_is_named_unless_it_is_only_there_for_the_grammar() -> None:
+    assert parts("Was Quillon fined $48 million, and did it win its appeal?") == [
+        ("", "Was Quillon fined $48 million?"),
+        ("", "Did Quillon win its appeal?"),
+    ]
+    assert parts("Did Michigan beat Ohio State 30-24, and was it Blake Corum who broke his leg?")[1] == (
+        "",
+        "Was it Blake Corum who broke his leg?",
+    )
