@@ -436,6 +436,45 @@ def test_an_undecided_yes_no_answer_quotes_the_passage_with_a_working_marker(
     page.screenshot(path=str(ARTIFACTS / "undecided_yes_no.png"), full_page=True)
 
 
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
+    """A real index over the bundled sample corpus (30 articles, six outlets)."""
+    from rag.build import BuildOptions, build_index
+
+    d = tmp_path_factory.mktemp("sample") / "idx"
+    build_index([Path(__file__).resolve().parents[1] / "rag" / "sample_corpus"], d, real_embedder, BuildOptions(progress=False))
+    return d
+
+
+def test_a_two_outlet_claim_shows_each_outlets_passage_under_the_yes(
+    start_server, page_for, sample_index: Path, settings_for
+) -> None:
+    gen = CitingGenerator()  # sure "Yes" over every passage it is asked about
+    srv = start_server(sample_index, settings_for(sample_index, model="smollm2-135m"), gen)
+    page = page_for(srv.url)
+    ask(page, "Did Harbor Daily and The Ledger both report that Quillon Systems was fined $48 million?")
+    turn = wait_final_answer(page)
+    answer = turn.locator(".answer")
+    assert answer.locator(".short-answer").inner_text().strip().startswith("Yes")
+    # one quote per outlet named, each under the "Yes", each opening its own outlet's article
+    quotes = answer.locator(".explanation .sentence.supported")
+    assert quotes.count() == 2
+    short_box = answer.locator(".short-answer").bounding_box()
+    outlets = []
+    for i in range(2):
+        q = quotes.nth(i)
+        assert q.bounding_box()["y"] >= short_box["y"] + short_box["height"] - 1
+        assert "48 million" in q.inner_text()
+        q.locator("button.cite").click()
+        panel = page.locator("#article-panel")
+        panel.locator("mark.quote").wait_for()
+        outlets.append(next(o for o in ("Harbor Daily", "The Ledger") if o in panel.inner_text()))
+        assert "48 million" in panel.locator("mark.quote").inner_text()
+    assert sorted(outlets) == ["Harbor Daily", "The Ledger"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "two_outlet_yes.png"), full_page=True)
+
+
 def test_busy_and_errors_keep_the_server_serving(start_server, page_for, small_index: Path, settings_for) -> None:
     from rag.errors import ModelError
 
