@@ -93,7 +93,13 @@ def about(question: str) -> list[str]:
     """The terms of what a question is about, none when only words that frame it are left
     ("Summarize the article.", "What happened?"), unlike ``question_terms``."""
     frame = frame_terms()
+    if not _FARE_VERB.search(question):  # "bus fares", "did fares go up?": the noun is what is asked
+        frame = frame - {"fare"}
     return [t for t in query_terms(question) if t not in frame]
+
+
+# "How did Ireland fare?" frames the question; "Are bus fares going up?" asks about fares
+_FARE_VERB = re.compile(r"\bhow\b.*\bfar(?:e|ed|ing)\b(?!\s+(?:rise|increase|hike|freeze|cut|price)s?\b)", re.I)
 
 
 def question_terms(question: str) -> list[str]:

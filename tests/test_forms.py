@@ -171,3 +171,14 @@ def test_a_spoken_opener_does_not_hide_what_is_asked() -> None:
     assert classify("So, can you summarize the strike?").kind == "summary"
     # a title that opens with such a word is not an opener
     assert classify("So Many Reasons: what is the album about?").request.startswith("So Many Reasons")
+
+
+def test_fare_frames_only_how_did_x_fare() -> None:
+    from rag.lexical import about
+
+    # "How did Ireland fare?" asks how it went: "fare" frames the question
+    assert "fare" not in about("How did Ireland fare against Scotland?")
+    assert "fare" not in about("how did the Rovers fare this season")
+    # the noun is what is asked about
+    for q in ("Did fares go up?", "Are Northfield bus fares going up?", "How did the fare freeze come about?"):
+        assert "fare" in about(q), q
