@@ -25,11 +25,10 @@ import itertools
 import re
 from dataclasses import dataclass
 
+from rag.forms import AUX, unwrap
 from rag.lexical import stopwords, terms
 from rag.query import OutletMention, ParsedQuery
-from rag.words import AUXILIARIES
 
-_AUX = "|".join(re.escape(a) for a in AUXILIARIES)
 # a relation between the reports, not a claim of each: decided as one question
 _RELATION = re.compile(
     r"\b(?:change[sd]?|changing|consisten\w*|inconsisten\w*|differ\w*|same|similar\w*|agree\w*|disagree\w*|"
@@ -38,16 +37,18 @@ _RELATION = re.compile(
 )
 # "..., and did the board ...", "... and whether the judge ...": a second question joined to the first
 # (in lower case: "she and Will have been separated" joins two people, not two questions)
-_CLAUSE = re.compile(rf",?\s+and\s+(?=(?:{_AUX}|whether|if)\s)")
-_POLITE = re.compile(
-    r"^(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:check|confirm|verify|see|tell\s+me|find\s+out|look\s+up)\s+|"
-    r"(?:please\s+)?(?:check|confirm|verify|tell\s+me|find\s+out)\s+)?(?:whether|if)\s+",
-    re.I,
-)
+_CLAUSE = re.compile(rf",?\s+and\s+(?=(?:{AUX}|whether|if)\s)")
+_WHETHER = re.compile(r"^(?:whether|if)\s+", re.I)
+
+
+def _asked(clause: str) -> str:
+    """A clause without its polite frame: "Could you check whether X" -> "X" (``rag.forms.unwrap``)."""
+    return _WHETHER.sub("", unwrap(clause.strip(" ,")))
+
 # what opens a part before its claim: "Does the", "the report from", "while the", "and", "both"
 _LEAD = re.compile(
     r"^(?:(?:,|;|while|whereas|and|but|also|both|as\s+well\s+as|in\s+contrast\s+to)\s+)*"
-    rf"(?:(?:{_AUX})(?:\s+|$))?"
+    rf"(?:(?:{AUX})(?:\s+|$))?"
     r"(?:(?:both|also|each)\s+)?(?:(?:the|a|an|this|that|its|their)\s+"
     r"(?:(?:article|report|piece|story|coverage|post|column|source|outlet|site|paper)s?\s+)?|"
     r"(?:article|piece|stor(?:y|ie)|coverage)s?\s+)?"  # a noun that is never a verb needs no article
@@ -56,7 +57,9 @@ _LEAD = re.compile(
 )
 _PUNCT = re.compile(r"^[\s'\"‘’“”,;:|-]+|[\s'\"‘’“”,;:?.!|-]+$")
 _BASE = {"has": "have", "does": "do", "focuses": "focus", "discusses": "discuss"}
-_PAST = frozenset("said reported wrote claimed stated called described noted revealed suggested indicated".split())
+# a reporting verb in the past, as the question to a passage has it: "reported the fine" -> "report the fine"
+_PAST = {"said": "say", "wrote": "write"}
+_PAST.update({v + "d" if v.endswith("e") else v + "ed": v for v in "report claim state call describe note reveal suggest indicate".split()})
 _NOT_VERB = frozenset("is was were are has had been its his her their this that these those".split())
 _FRAMING = frozenset("article report piece story coverage outlet source say said says report reported".split())
 # "... report on 'Game 3' indicate that X": the claim is what follows the verb before "that"
@@ -115,7 +118,7 @@ def _passage_question(claim: str) -> str:
     that = _THAT.search(claim)
     if that and that.group(1) not in _NOT_VERB and that.group(1) not in ("so", "such", "now"):
         verb = that.group(1)
-        return f"Does this passage {'say' if verb in _PAST else _base(verb)} that {that.group(2)}?"
+        return f"Does this passage {_PAST.get(verb) or _base(verb)} that {that.group(2)}?"
     first, _, rest = claim.partition(" ")
     if not _VERB_START.match(claim) or first in _FRAMING - {"say", "says", "said", "report", "reported"}:
         said = _REPORTING.search(claim)  # "Engadget's Mario review say X"
@@ -124,8 +127,10 @@ def _passage_question(claim: str) -> str:
         first, rest = said.group(1), said.group(2)
     if first in _NOT_VERB:  # "is reporting that ...", "has said ..."
         return f"Does this passage say that it {claim}?"
-    if first in _PAST:
+    if first == "said":  # "said the DOJ claims X" -> "say that the DOJ claims X"
         return f"Does this passage say that {rest}?"
+    if first in _PAST:  # "reported the fine" -> "report the fine" (not "say that the fine")
+        return f"Does this passage {_PAST[first]}{' ' + rest if rest else ''}?"
     return f"Does this passage {_base(first)}{' ' + rest if rest else ''}?"
 
 
@@ -153,7 +158,7 @@ def _outlet_parts(parsed: ParsedQuery) -> list[ClaimPart]:
 
 _NAME_RUN = re.compile(r"(?<!^)\b[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*")
 # "it" only before a verb: "did it win its appeal?", not "was it Blake Corum who ..."
-_PRONOUN = re.compile(rf"^((?:[^,]*,\s*)?(?:{_AUX})\s+)(he|she|they|it(?=\s+(?-i:[a-z])))\b", re.I)
+_PRONOUN = re.compile(rf"^((?:[^,]*,\s*)?(?:{AUX})\s+)(he|she|they|it(?=\s+(?-i:[a-z])))\b", re.I)
 
 
 def _named(question: str, before: str) -> str:
@@ -161,7 +166,7 @@ def _named(question: str, before: str) -> str:
     names its subject: "Has she since been sentenced?" after "Did Caroline Ellison testify ...?"."""
     names = [m.group(0) for m in _NAME_RUN.finditer(before) if m.group(0).lower() not in _NOT_VERB]
     # the subject is the name after the auxiliary ("At the Bankman-Fried trial, did Danielle Sassoon ...")
-    subject = re.search(rf"\b(?:{_AUX})\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)", before)
+    subject = re.search(rf"\b(?:{AUX})\s+(?:the\s+)?([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)", before)
     names = [subject.group(1)] if subject else names
     pronoun = _PRONOUN.match(question)
     if not pronoun or not names:
@@ -182,13 +187,13 @@ def _clause_part(text: str, start: int, mentions: list[OutletMention]) -> ClaimP
         return None
     if inside:  # "did The Verge report X": asked of a Verge passage, which does not name The Verge
         m = inside[0]
-        claim = _claim(_POLITE.sub("", (text[: m.start - start] + " " + text[m.end - start :]).strip(" ,")))
+        claim = _claim(_asked(text[: m.start - start] + " " + text[m.end - start :]))
         q = _passage_question(claim) if _states(claim) else ""
         return ClaimPart(m.sources, q, claim, m.text) if q else None
-    clause = _PUNCT.sub("", _POLITE.sub("", text.strip(" ,")))
+    clause = _PUNCT.sub("", _asked(text))
     if not _states(clause):
         return None
-    if re.match(rf"(?:[^,]*,\s*)?(?:{_AUX})\s", clause, re.I):  # "At the trial, did she ..."
+    if re.match(rf"(?:[^,]*,\s*)?(?:{AUX})\s", clause, re.I):  # "At the trial, did she ..."
         return ClaimPart((), clause[0].upper() + clause[1:] + "?", clause)
     # "whether Judge Mehta has ruled X" -> "Has Judge Mehta ruled X?"
     inverted = _INVERT.match(clause)

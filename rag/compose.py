@@ -488,12 +488,12 @@ def compose(
     A Yes/No claim decided part by part (``rag.claims``) quotes the passages it was decided
     over, ``settled``, in that order."""
     direct = [(t, attribute(t, cs, evidence)) for t, cs in direct]
+    by_n = {e.n: e for e in evidence}
     if form.kind == "latest" and direct:
         # "What's the latest?" is not answered from older news than the newest passage on it: when
         # the model's sentences rest only on older ones, the newest passages lead the answer instead
         on_topic = [e for e in choose_support(form, question, evidence, (), focus_sources, idf) if relevance(question, e.model_text, idf) > 0]
         newest = max((e.published_at for e in on_topic), default="")
-        by_n = {e.n: e for e in evidence}
         if newest and all(by_n[n].published_at < newest for _, cs in direct for n in cs if n in by_n):
             direct = []
     cited = [n for _, cs in direct for n in cs]
@@ -501,7 +501,6 @@ def compose(
         AnswerSentence(text=t + "".join(f" [{n}]" for n in cs), cites=cs, supported=False, role="answer") for t, cs in direct
     ]
     focus = " ".join(t for t, _ in direct) + " " + question
-    by_n = {e.n: e for e in evidence}
     if settled:
         support = [by_n[n] for n in dict.fromkeys(settled) if n in by_n]
     else:

@@ -43,7 +43,7 @@ class QuestionForm:
         return self.kind in LONG_FORMS
 
 
-_AUX = "|".join(re.escape(a) for a in AUXILIARIES)
+AUX = "|".join(re.escape(a) for a in AUXILIARIES)  # an auxiliary verb, as a regex alternation
 # "Can you ..." frames a request only around something asked of the assistant ("Can you summarize
 # the story?"); "Can you livestream from the glasses?" asks whether a person can do something
 _ASKED_OF_US = (
@@ -173,8 +173,8 @@ _ASKS_NAME = re.compile(
 )
 _ASKS_TIME = re.compile(r"^(?:(?:since|until|by)\s+)?when\b|^(?:in\s+|on\s+)?what\s+(?:year|month|day|date|time)\b", re.I)
 
-_YESNO_START = re.compile(rf"^(?:{_AUX})\b|^(?:is\s+it\s+true|true\s+or\s+false)\b", re.I)
-_CLAUSE_AUX = re.compile(rf",\s*(?:and\s+)?(?:{_AUX})\b", re.I)
+_YESNO_START = re.compile(rf"^(?:{AUX})\b|^(?:is\s+it\s+true|true\s+or\s+false)\b", re.I)
+_CLAUSE_AUX = re.compile(rf",\s*(?:and\s+)?(?:{AUX})\b", re.I)
 _WH_ANY = re.compile(r"(?:^|[,;]\s*|\s)(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 _WHETHER = re.compile(r"^(?:whether|if)\b", re.I)
 
@@ -195,7 +195,7 @@ _OPENER = re.compile(
 )
 
 
-def _unwrap(q: str) -> str:
+def unwrap(q: str) -> str:
     """The request inside a polite frame ("Can you summarize X?" -> "summarize X?") or after a
     spoken opener ("so did ireland win?" -> "did ireland win?")."""
     prev = None
@@ -212,7 +212,7 @@ def sides(question: str) -> tuple[str, ...]:
     """The two things a comparison names, when it names them ("between A and B", "A vs B",
     "compare A and B"); () otherwise."""
     q = " ".join(question.split())
-    m = _COMPARE_AND.search(_unwrap(q))
+    m = _COMPARE_AND.search(unwrap(q))
     if m:
         return (m.group("a").strip(), m.group("b").strip())
     m = _SIDES.search(q)
@@ -226,7 +226,7 @@ def classify(question: str) -> QuestionForm:
     """The form of ``question`` (see the module docstring)."""
     q = " ".join(question.split()).strip()
     polite = bool(_POLITE.match(q))
-    req = _unwrap(q)
+    req = unwrap(q)
     recency = bool(_RECENT_WORDS.search(q))
     r = req.lower().strip(" ?!.")
 
@@ -275,7 +275,7 @@ def asks_for(question: str) -> str:
     (how many), "amount" (how much / how long / how old, what was the fine / price / score ...),
     "time" (when, what year / day / date), "person" (who, whom, whose), "name" (which company,
     supplier, team, outlet ...), else ""."""
-    r = _unwrap(" ".join(question.split())).strip()
+    r = unwrap(" ".join(question.split())).strip()
     if _ASKS_TIME.match(r):
         return "time"
     if _ASKS_AMOUNT.match(r):

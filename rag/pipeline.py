@@ -405,7 +405,8 @@ class Pipeline:
             t_gen = time.perf_counter()
             raw_parts: list[str] = []
             decision = ""
-            settled: list[int] = []  # the passages a claim decided part by part was decided over
+            # the passages a claim decided part by part was decided over, each with its part's words
+            settled: dict[int, str] = {}
             asks = "" if form.kind == "yesno" else asks_for(standalone)  # what the answer must state
             if form.kind == "yesno":
                 lp_yes, lp_no, lp_unsure = g.first_token_logprobs(text, ["Yes", "No", "Insufficient"])
@@ -432,22 +433,22 @@ class Pipeline:
                         return
                     # the passages decided over are the ones quoted, the part that decides a "No" first
                     decision = out.decision
-                    settled = [lead.passage.n] + [v.passage.n for v in out.verdicts]
+                    for v in [lead, *out.verdicts]:
+                        settled.setdefault(v.passage.n, v.part.words)
                     shown = unfitted
                 else:
                     # over the passages that fit the prompt (the same list, unless some had to go)
                     settling = support[:1] if shown is unfitted else choose_support(form, standalone, shown, (), focus, idf)[:1]
+                    odds = lp_yes - lp_no
                     if settling:  # decided over the passage shown as settling it, not over all of them
-                        sp = build_settle_prompt(standalone, settling[0].model_text)
-                        lp_yes, lp_no = g.first_token_logprobs(g.chat_prompt(sp.system, sp.user), ["Yes", "No"])
-                        raw_parts.append(f"over passage [{settling[0].n}]: Yes {lp_yes:.3f}, No {lp_no:.3f}\n")
-                    if abs(lp_yes - lp_no) < YESNO_SURE:
+                        odds = settle_odds(g, standalone, settling[0], raw_parts)
+                    if abs(odds) < YESNO_SURE:
                         # a coin toss is no answer: the passage that bears on it most is quoted for the
                         # reader to judge ("Joseph Parker stunned former champ Deontay Wilder ...")
                         timings["generate_s"] = time.perf_counter() - t_gen
-                        yield undecided(form, standalone, settling[0] if settling else None, lp_yes - lp_no, refuse, evidence, "".join(raw_parts))
+                        yield undecided(form, standalone, settling[0] if settling else None, odds, refuse, evidence, "".join(raw_parts))
                         return
-                    decision = "Yes" if lp_yes >= lp_no else "No"
+                    decision = "Yes" if odds >= 0 else "No"
                 yield StreamEvent("token", text=f"{decision}.")
             else:
                 limit = ANSWER_TOKENS.get(form.kind, LONG_ANSWER_TOKENS)
@@ -490,8 +491,13 @@ class Pipeline:
             return
         # a Yes/No decision is shown with the passages that settle it; other answers are the model's sentences
         direct = [] if decision else parse_direct(raw, prompt.sentences)
-        sentences = compose(form, standalone, shown if decision else evidence, direct, focus, idf, settled)
+        sentences = compose(form, standalone, shown if decision else evidence, direct, focus, idf, list(settled))
         checked = check_answer(sentences, evidence, standalone, idf, asks=asks)
+        if settled:  # each part's quote must bear on its own part, not on the whole question
+            checked = replace(checked, sentences=[
+                check_answer([s], evidence, settled[s.cites[0]], idf).sentences[0] if s.cites and s.cites[0] in settled else s
+                for s in checked.sentences
+            ])  # fmt: skip
         if asks and not any(s.supported and s.role == "answer" for s in checked.sentences):
             # the model did not state the figure or time asked for: the passages that do may stand in
             quoted = [n for s in checked.sentences if s.role == "support" for n in s.cites]
@@ -642,6 +648,15 @@ def after_every_article(question: str, form: QuestionForm, day: DateRange, hits:
     )  # fmt: skip
 
 
+def settle_odds(g: Any, question: str, passage: Evidence, raw: list[str]) -> float:
+    """log P("Yes") - log P("No") of the decider ``g`` asked ``question`` over one passage alone
+    (the settle prompt), noted in ``raw``."""
+    sp = build_settle_prompt(question, passage.model_text)
+    lp_yes, lp_no = g.first_token_logprobs(g.chat_prompt(sp.system, sp.user), ["Yes", "No"])
+    raw.append(f"over passage [{passage.n}]: Yes {lp_yes:.3f}, No {lp_no:.3f}\n")
+    return lp_yes - lp_no
+
+
 @dataclass(frozen=True)
 class PartVerdict:
     """One part of a claim, the passage it was decided over and the decider's log P(Yes) - log P(No)."""
@@ -696,10 +711,9 @@ def decide_parts(
             raw.append(f"“{part.question}”: {pending}\n")
             open_.append(f"on {asked}, {pending}")
             continue
-        sp = build_settle_prompt(part.question, e.model_text)
-        lp_yes, lp_no = g.first_token_logprobs(g.chat_prompt(sp.system, sp.user), ["Yes", "No"])
-        raw.append(f"“{part.question}” over passage [{e.n}] ({share:.2f} of its claim): Yes {lp_yes:.3f}, No {lp_no:.3f}\n")
-        if share < PART_BEARING and lp_yes - lp_no < YESNO_SURE:
+        raw.append(f"“{part.question}” ({share:.2f} of its claim) ")
+        odds = settle_odds(g, part.question, e, raw)
+        if share < PART_BEARING and odds < YESNO_SURE:
             # a passage that holds little of the claim may still say it in other words (a sure Yes),
             # but its silence is no "No" ("Did Will call their marriage 'brutiful'?" over the
             # separation): it is quoted for the reader ("fares would not rise" for "did fares go up?")
@@ -710,7 +724,7 @@ def decide_parts(
             open_.append(f"{found} clearly answers {asked}; the nearest says: {said}")
             out.quoted.append(AnswerSentence(said, (e.n,), True, role="bearing"))
             continue
-        out.verdicts.append(PartVerdict(part, e, lp_yes - lp_no))
+        out.verdicts.append(PartVerdict(part, e, odds))
     no = [v for v in out.verdicts if v.log_odds <= -YESNO_SURE]
     unsure = [v for v in out.verdicts if v.log_odds < YESNO_SURE]
     if no:

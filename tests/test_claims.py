@@ -94,3 +94,8 @@ def test_it_after_the_second_auxiliary_is_named_unless_it_is_only_there_for_the_
         "",
         "Was it Blake Corum who broke his leg?",
     )
+
+
+def test_a_past_reporting_verb_is_asked_in_its_base_form() -> None:
+    got = parts("Could you check whether Harbor Daily reported the fine, and whether the tribunal upheld it?")
+    assert got[0] == ("Harbor Daily", "Does this passage report the fine?")
