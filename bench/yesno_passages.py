@@ -14,7 +14,10 @@ It prints, per split, how many decided questions each way of combining the passa
 - ``sum@k``: the log-odds of the first k passages added;
 - ``gold``: the first passage from a gold article (a ceiling for choosing the passage);
 
-and how often the first passage is from a gold article or holds a key fact. A decision is Yes
+and how often the first passage is from a gold article or holds a key fact. With ``--writer
+--prior`` it also scores each model over an empty passage (the question's own lean) and reports
+rules over the first passage: each model less its lean, the two models' log-odds added, and both
+less their leans (stop 37: none kept, README). A decision is Yes
 when the log-odds are >= 0 (no bias). ``--out`` keeps every question's passages and log-odds
 (JSON lines) for another look without re-running the models. Usage::
 
@@ -121,6 +124,8 @@ def report(rows: list[dict]) -> None:
         if not all("lo_w" in r["passages"][0] for r in rs if r["passages"]):
             continue
         unsettled = [r for r in rs if r["gold"] == "Insufficient" and r["passages"]]
+        if all("lo_w0" in r["passages"][0] for r in rs if r["passages"]):
+            prior_rules(decided, unsettled)
         for t in SURE:  # the answer model alone, and both models agreeing, each at least this sure
             for name, lo in (("writer", lambda p: p["lo_w"]), ("both agree", None)):
 
@@ -140,6 +145,35 @@ def report(rows: list[dict]) -> None:
                 )
 
 
+def _vetoed(p: dict) -> float:
+    """The 0.5B's log-odds, unless the 1.5B is at least 0.4 sure of the other answer (then 0)."""
+    a, b = p["lo"], p["lo_w"]
+    return 0.0 if (a >= 0) != (b >= 0) and abs(b) >= 0.4 else a
+
+
+RULES = {
+    "writer - its prior": lambda p: p["lo_w"] - p["lo_w0"],
+    "decider - its prior": lambda p: p["lo"] - p["lo0"],
+    "mean of both": lambda p: (p["lo"] + p["lo_w"]) / 2,
+    "mean - priors": lambda p: (p["lo"] - p["lo0"] + p["lo_w"] - p["lo_w0"]) / 2,
+    "decider, 1.5B veto": _vetoed,
+}
+
+
+def prior_rules(decided: list[dict], unsettled: list[dict]) -> None:
+    """Each of ``RULES`` over the first passage, kept when at least this sure."""
+    for name, f in RULES.items():
+        for t in (0.0, 0.4, 0.5, 0.75):
+            kept = [r for r in decided if abs(f(r["passages"][0])) >= t]
+            right = sum((f(r["passages"][0]) >= 0) == (r["gold"] == "Yes") for r in kept)
+            yes_right = sum(f(r["passages"][0]) >= 0 for r in kept if r["gold"] == "Yes")
+            held = sum(abs(f(r["passages"][0])) < t for r in unsettled)
+            print(
+                f"  {name:20s} >= {t:.2f}: decided {len(kept)}/{len(decided)}, right {right}/{len(kept)} "
+                f"(Yes right {yes_right}); unsettled left undecided {held}/{len(unsettled)}"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sets", nargs="*")
@@ -148,7 +182,14 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="write each question's passages and log-odds here (JSON lines)")
     ap.add_argument("--load", default=None, help="report on a file written by --out instead of running")
     ap.add_argument(
-        "--writer", action="store_true", help="also score the first passage with the answer model (``lo_w``), for the two models' agreement"
+        "--writer",
+        action="store_true",
+        help="also score the first passage with the answer model (``lo_w``), for the two models' agreement",
+    )
+    ap.add_argument(
+        "--prior",
+        action="store_true",
+        help="also score each model over an empty passage (``lo0``, ``lo_w0``: the question's own lean, for calibrated rules)",
     )
     a = ap.parse_args()
     if a.load:
@@ -187,6 +228,10 @@ def main() -> None:
                 })  # fmt: skip
             if a.writer and passages:
                 passages[0]["lo_w"] = lo_w
+            if a.prior and passages:
+                passages[0]["lo0"] = round(log_odds(pipe.decider, it.question, ""), 3)
+                if a.writer:
+                    passages[0]["lo_w0"] = round(log_odds(pipe.generator, it.question, ""), 3)
         row = {"id": it.id, "question": it.question, "gold": gold, "split": split, "product": product,
                "reason": ans.reason, "passages": passages}  # fmt: skip
         rows.append(row)
