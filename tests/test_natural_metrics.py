@@ -349,7 +349,10 @@ def test_shipped_sample_set_passes_the_checker(name: str):
 @pytest.mark.skipif(not MULTIHOP_CORPUS.is_file(), reason="MultiHop-RAG corpus not present at ../shared/data")
 @pytest.mark.parametrize(
     "name",
-    ["natural-multihop.jsonl", "natural-multihop-dev2.jsonl", "natural-yesno.jsonl", "natural-yesno2.jsonl", "natural-twopart.jsonl"],
+    [
+        "natural-multihop.jsonl", "natural-multihop-dev2.jsonl", "natural-yesno.jsonl", "natural-yesno2.jsonl", "natural-twopart.jsonl",
+        "natural-fresh3.jsonl",
+    ],
 )
 def test_shipped_multihop_set_passes_the_checker(name: str):
     items = _shipped(name)
