@@ -27,7 +27,7 @@ from datetime import date
 
 from rag.evidence import long_date
 from rag.forms import asks_duration
-from rag.lexical import about, question_terms, terms
+from rag.lexical import about, mentioned, question_terms, subject_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -506,6 +506,53 @@ def _borrowed_figure(
     return ""
 
 
+# what the direct answer gives as the reason, the occasion or the means ("because …", "after …",
+# "by having …")
+_CAUSE = re.compile(
+    r"\b(?:because(?:\s+of)?|due\s+to|as\s+a\s+result\s+of|owing\s+to|in\s+response\s+to|after|since|following"
+    r"|by\s+(?=\w+ing\b))",
+    re.I,
+)
+
+
+def borrowed_reason(
+    body: str,
+    cited: Sequence[Evidence],
+    evidence: Sequence[Evidence],
+    question: str,
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+) -> str:
+    """A reason the direct answer gives for what the question is about must come from an article
+    about it: "YouTube pulled SSSniperwolf's ad money because the October US Copyright Office
+    filing from Google has definitely put the cat amongst the pigeons at Sony Music HQ" joins a
+    sentence of an article on Sony Music to the question's subject. What follows "because", "due
+    to", "after", "by" + a verb's -ing form … is looked for in the cited passages
+    (``CLAUSE_SHARE`` of its words beyond the question's); when the passages holding it are all
+    from articles none of whose passages found name the question's most specific name (the one
+    the fewest of the articles found name, at least one: an outlet named only as a source is
+    skipped), the reason is borrowed. Returns the reason, or ''."""
+    m = _CAUSE.search(body)
+    names = subject_terms(question)
+    if not m or not names:
+        return ""
+    q_terms = set(terms(question))
+    own = [t for t in dict.fromkeys(terms(_spell_figures(body[m.end() :]))) if not t[0].isdigit() and not stem_match(t, q_terms)]
+    holders = [e for e in cited if own and term_share(own, _spell_figures(e.model_text), idf) >= CLAUSE_SHARE]
+    if not holders:
+        return ""
+    # the most specific name: the one the fewest of the articles found name (at least one does)
+    naming_of = {t: {e.article_id for e in evidence if mentioned([t], f"{e.title} {e.model_text}")} for t in names}
+    weight = idf(names) if idf is not None else {}
+    named = sorted((t for t in names if naming_of[t]), key=lambda t: (len(naming_of[t]), -weight.get(t, 0.0)))
+    if not named:
+        return ""
+    key, naming = named[0], naming_of[named[0]]
+    if any(e.article_id in naming for e in holders):
+        return ""
+    word = next((re.sub(r"['’]s?$", "", w) for w in re.findall(r"[\w'’-]+", question) if key in terms(w)), key)
+    return f"the reason it gives is from a passage about something else (its article does not name {word})"
+
+
 def _first_clause(sentence: str) -> str:
     """The sentence's first clause as a sentence of its own (no markers), when it has more than
     one clause and the first says something (four words or more); else ''."""
@@ -628,6 +675,12 @@ def check_answer(
         )  # fmt: skip
         if s.role == "answer" and _HEADER_COPY.search(s.text):
             ok, why = False, "it copies a passage's header (outlet, date, title), not what the passage says"
+        elif (
+            ok
+            and s.role == "answer"
+            and (borrowed := borrowed_reason(strip_markers(s.text), [by_n[n] for n in valid], evidence, question, idf))
+        ):
+            ok, why = False, borrowed
         elif ok and asks and s.role == "answer" and not states(asks, s.text, question, outright_only=False):
             ok, why = False, f"it does not state {ASKED[asks]}"
         if not ok and s.role == "answer" and valid and (head := _first_clause(s.text)):

@@ -399,3 +399,44 @@ def test_a_question_that_names_nothing_is_not_a_ground_for_failing_relevance() -
     assert not ok and "28000" in why  # the rest of the check still holds
     ok, _ = check_sentence("Quillon Systems was fined for failing to protect personal data. [2]", [SHARES], "What happened?")
     assert not ok  # a sentence its passage does not support still fails
+
+
+def test_a_reason_taken_from_an_article_about_something_else_fails() -> None:
+    # the model joined a sentence of an article on Sony Music to the question's subject
+    q = "How come YouTube pulled SSSniperwolf's ad money?"
+    feud = ev(1, "Douglass said that Shelesh showed up at his house, and SSSniperwolf later posted a video of it.", aid="feud",
+              title="YouTube demonetizes popular content creator SSSniperwolf after doxxing accusations")  # fmt: skip
+    sony = ev(2, "However, the October US Copyright Office filing from Google has definitely put the cat amongst the pigeons at Sony Music HQ.",
+              aid="sony", title="Sony Music's artists aren't involved in YouTube's new voice-cloning AI experiment")  # fmt: skip
+    bad = AnswerSentence(
+        "YouTube pulled SSSniperwolf's ad money because the October US Copyright Office filing from Google has "
+        "definitely put the cat amongst the pigeons at Sony Music HQ. [2] [1]", (2, 1), False, role="answer"
+    )  # fmt: skip
+    res = check_answer([bad], [feud, sony], q)
+    assert not res.sentences[0].supported and "does not name SSSniperwolf" in res.sentences[0].reason, res.sentences[0].reason
+    # the reason from the article about the feud stands
+    good = AnswerSentence("YouTube pulled SSSniperwolf's ad money after she showed up at Douglass's house. [1]", (1,), False, role="answer")
+    assert check_answer([good], [feud, sony], q).sentences[0].supported
+    # a reason from another article on the same subject stands too ("its article names it")
+    other = ev(3, "YouTube said the video of his house broke its rules, and suspended its ads.", aid="feud2",
+               title="SSSniperwolf loses ads after video")  # fmt: skip
+    ok = AnswerSentence("YouTube pulled SSSniperwolf's ad money because the video of his house broke its rules. [3]", (3,), False, role="answer")
+    assert check_answer([ok], [feud, sony, other], q).sentences[0].supported
+
+
+def test_a_means_taken_from_an_article_about_another_birth_fails() -> None:
+    # "how did it happen?" answered "by having …", the means told in an article about someone else
+    q = "How did the hospital end up mixing up Diane Bazella with the other baby?"
+    hers = ev(1, "Diane Bazella found out through a DNA test that she had been switched at birth in 1963.", aid="bazella",
+              title="Minnesota woman learns she was switched at birth")  # fmt: skip
+    other = ev(2, "Gabrielle went to the hospital with her sister at 10pm before ringing McRae at 6am to join them.", aid="smh",
+               title="A long night in the labour ward")  # fmt: skip
+    bad = AnswerSentence(
+        "The hospital mixed up Diane Bazella with the other baby by having her sister ring McRae at 6am to join them. [2] [1]",
+        (2, 1), False, role="answer",
+    )  # fmt: skip
+    res = check_answer([bad], [hers, other], q).sentences[0]
+    assert not res.supported and "does not name" in res.reason, res.reason
+    # "by" before a name or a noun is no means: "was bought by Ratcliffe" is not checked this way
+    plain = AnswerSentence("Diane Bazella was switched at birth, found out by a DNA test. [1]", (1,), False, role="answer")
+    assert check_answer([plain], [hers, other], q).sentences[0].supported
