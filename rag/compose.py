@@ -43,7 +43,7 @@ from rag.cite import (
 )
 from rag.evidence import long_date, resolve_days
 from rag.forms import HAPPENED, QuestionForm
-from rag.lexical import claim_terms, terms
+from rag.lexical import claim_terms, mentioned, subject_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import CLAIM_FILLER
 
@@ -167,6 +167,19 @@ def support_text(e: Evidence, form: str, focus: str = "") -> str:
     return f"{lead}: “{q}” [{e.n}]"
 
 
+def on_subject(question: str, evidence: Sequence[Evidence]) -> set[str] | None:
+    """The articles of ``evidence`` that name something the question is about (one of its names,
+    ``subject_terms``, in a passage found of that article, its title or its outlet), or None when
+    the question names nothing or no article found names any of it. A passage of an article that names none of
+    them does not answer the question, however many of its other words it shares: "When had
+    Arizona last beaten Utah?" is not answered by "The Bears haven't beaten the Vikings since 2020"."""
+    names = subject_terms(question)
+    if not names:
+        return None
+    arts = {e.article_id for e in evidence if mentioned(names, f"{e.source} {e.title} {e.model_text}")}
+    return arts or None
+
+
 def _best_per_article(ranked: Sequence[Evidence]) -> list[Evidence]:
     seen: set[str] = set()
     out = []
@@ -195,10 +208,13 @@ def choose_support(
     by_n = {e.n: e for e in evidence}
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
     ranked = sorted(evidence, key=lambda e: (-(e.score + 0.5 * rel[e.n]), e.n))
+    arts = on_subject(question, evidence)
+    if arts is not None:
+        ranked = [e for e in ranked if e.article_id in arts]
     if kind == "yesno" and ranked and (_PRESENT.match(form.request) or _OUTCOME.search(form.request)):
         # "Has the fine been upheld?", "Is he injured?" ask how things stand now: of the passages
         # that bear on the question about as much as the best one, the newest settles it
-        top = max(rel.values())
+        top = max(rel[e.n] for e in ranked)
         bearing = [e for e in ranked if rel[e.n] >= YESNO_BEARING * top]
         newest = max(bearing, key=lambda e: e.published_at or "")
         ranked = [newest] + [e for e in ranked if e is not newest]
@@ -239,8 +255,8 @@ def choose_support(
                 picked.append(best)
         if picked:
             return picked[: max(limit, len(groups))]
-    for n in cited:
-        if n in by_n and by_n[n] not in picked and len(picked) < limit:
+    for n in cited:  # what the direct answer cites, unless its article names nothing the question names
+        if n in by_n and by_n[n] not in picked and len(picked) < limit and (arts is None or by_n[n].article_id in arts):
             picked.append(by_n[n])
     for e in ranked:
         if len(picked) >= limit:
@@ -600,11 +616,12 @@ def stating_passages(
     walked out on Monday [October 2, 2023]). For a figure, like a supporting quote, it must hold
     at least ``CLAIM_SHARE`` of what the question asks, not only the names it asks about."""
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
+    arts = on_subject(question, evidence)
     ranked = sorted(
         (
             e
             for e in evidence
-            if e.n not in exclude and states(asks, quote(e), question) and figure_of_claim(asks, question, e.model_text, idf)
+            if e.n not in exclude and (arts is None or e.article_id in arts) and states(asks, quote(e), question) and figure_of_claim(asks, question, e.model_text, idf)
         ),
         key=lambda e: (-rel[e.n], e.n),
     )

@@ -616,3 +616,22 @@ def test_the_latest_on_a_one_word_name_is_not_told_by_the_same_word_in_lower_cas
 
     assert read("What's the latest on Cruise?")[0] == "2023-10-30"
     assert "2023-10-30" not in read("what's the latest on cruise?")  # written in lower case, the word is any cruise
+
+
+def test_a_passage_of_an_article_naming_nothing_the_question_is_about_is_not_quoted() -> None:
+    # "haven't beaten ... since 2020" holds the question's words and a year, but it is about the Bears
+    q = "When had Arizona last beaten Utah before their 42-18 win in November?"
+    bears = ev(1, "The Bears haven't beaten the Vikings since 2020, with Minnesota 6-1 over the last four seasons.",
+               "Sporting News", "2023-11-27", "nfl", score=0.9)  # fmt: skip
+    rout = ev(2, "The Wildcats blew out No. 22 Utah, 42-18, at Arizona Stadium.", "Rivals", "2023-11-18", "ncaa")
+    last = ev(3, "It was the Wildcats' first win over the Utes since 2015.", "Rivals", "2023-11-18", "ncaa", score=0.2)
+    form = classify(q)
+    found = stating_passages(form, q, [bears, rout, last], "time")
+    assert found and all("Bears" not in s.text for s in found) and "2015" in found[0].text, [s.text for s in found]
+    picked = choose_support(form, q, [bears, rout, last])
+    assert picked and bears not in picked, [e.text for e in picked]
+    # nor when the model's answer cites it
+    assert bears not in choose_support(form, q, [bears, rout, last], cited=[1, 3])
+    # a question that names nothing, or names nothing any article found names, is left as it was
+    assert bears in choose_support(classify("When did they last win?"), "When did they last win?", [bears, rout, last])
+    assert bears in choose_support(form, "When had Zorbia last beaten Quux?", [bears, rout, last])
