@@ -167,16 +167,19 @@ def support_text(e: Evidence, form: str, focus: str = "") -> str:
     return f"{lead}: “{q}” [{e.n}]"
 
 
-def on_subject(question: str, evidence: Sequence[Evidence]) -> set[str] | None:
+def on_subject(question: str, evidence: Sequence[Evidence], sources: Sequence[Sequence[str]] = ()) -> set[str] | None:
     """The articles of ``evidence`` that name something the question is about (one of its names,
     ``subject_terms``, in a passage found of that article, its title or its outlet), or None when
     the question names nothing or no article found names any of it. A passage of an article that names none of
     them does not answer the question, however many of its other words it shares: "When had
-    Arizona last beaten Utah?" is not answered by "The Bears haven't beaten the Vikings since 2020"."""
+    Arizona last beaten Utah?" is not answered by "The Bears haven't beaten the Vikings since 2020".
+    An article from an outlet the question names (``sources``: the outlets found in it, "… reported
+    by 'TechCrunch'") is about what it asks too."""
     names = subject_terms(question)
     if not names:
         return None
-    arts = {e.article_id for e in evidence if mentioned(names, f"{e.source} {e.title} {e.model_text}")}
+    named = {s for group in sources for s in group}
+    arts = {e.article_id for e in evidence if e.source in named or mentioned(names, f"{e.source} {e.title} {e.model_text}")}
     return arts or None
 
 
@@ -208,7 +211,7 @@ def choose_support(
     by_n = {e.n: e for e in evidence}
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
     ranked = sorted(evidence, key=lambda e: (-(e.score + 0.5 * rel[e.n]), e.n))
-    arts = on_subject(question, evidence)
+    arts = on_subject(question, evidence, focus_sources)
     if arts is not None:
         ranked = [e for e in ranked if e.article_id in arts]
     if kind == "yesno" and ranked and (_PRESENT.match(form.request) or _OUTCOME.search(form.request)):
@@ -609,6 +612,7 @@ def stating_passages(
     idf: Callable[[list[str]], dict[str, float]] | None = None,
     exclude: Sequence[int] = (),
     limit: int = 2,
+    focus_sources: Sequence[Sequence[str]] = (),
 ) -> list[AnswerSentence]:
     """Quotes of the passages that state what the question asks for (``asks``: an amount or a
     time), most relevant to the question first: candidates to stand in for a direct answer
@@ -616,7 +620,7 @@ def stating_passages(
     walked out on Monday [October 2, 2023]). For a figure, like a supporting quote, it must hold
     at least ``CLAIM_SHARE`` of what the question asks, not only the names it asks about."""
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
-    arts = on_subject(question, evidence)
+    arts = on_subject(question, evidence, focus_sources)
     ranked = sorted(
         (
             e

@@ -501,7 +501,7 @@ class Pipeline:
         if asks and not any(s.supported and s.role == "answer" for s in checked.sentences):
             # the model did not state the figure or time asked for: the passages that do may stand in
             quoted = [n for s in checked.sentences if s.role == "support" for n in s.cites]
-            extra = stating_passages(form, standalone, evidence, asks, idf, quoted)
+            extra = stating_passages(form, standalone, evidence, asks, idf, quoted, focus_sources=focus)
             lead = [s for s in checked.sentences if s.role == "answer"][:1]  # what a supporting quote is judged against
             more = check_answer([*lead, *extra], evidence, standalone, idf, asks=asks).sentences[len(lead) :]
             checked = replace(checked, sentences=checked.sentences + more)

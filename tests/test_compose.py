@@ -635,3 +635,14 @@ def test_a_passage_of_an_article_naming_nothing_the_question_is_about_is_not_quo
     # a question that names nothing, or names nothing any article found names, is left as it was
     assert bears in choose_support(classify("When did they last win?"), "When did they last win?", [bears, rout, last])
     assert bears in choose_support(form, "When had Zorbia last beaten Quux?", [bears, rout, last])
+
+
+def test_an_article_from_an_outlet_the_question_names_is_on_its_subject() -> None:
+    # "... reported by 'TechCrunch'": the outlet in quotes is no name subject_terms reads, but the
+    # pipeline found it, and its article answers that part of the question
+    q = "Which company is accused by Megan Grey in 'The Age', and sued by publishers as reported by 'TechCrunch'?"
+    age = ev(1, "Some critics, including Megan Grey, contend that Google makes searches less precise.", "The Age", "2023-10-22", "age")
+    tc = ev(2, "A new class action lawsuit accuses Google of harming news publishers.", "TechCrunch", "2023-12-15", "tc", score=0.9)
+    form = classify(q)
+    assert tc not in choose_support(form, q, [age, tc])  # without the outlets found, only Megan Grey's article names anything
+    assert tc in choose_support(form, q, [age, tc], focus_sources=[("The Age",), ("TechCrunch",)])
