@@ -515,6 +515,12 @@ _CAUSE = re.compile(
 )
 
 
+def naming_articles(names: Sequence[str], evidence: Sequence[Evidence], outlet: bool = False) -> set[str]:
+    """The articles of ``evidence`` with a passage found (or title; with ``outlet``, its outlet)
+    that names one of the name terms ``names``."""
+    return {e.article_id for e in evidence if mentioned(names, f"{e.source if outlet else ''} {e.title} {e.model_text}")}
+
+
 def borrowed_reason(
     body: str,
     cited: Sequence[Evidence],
@@ -541,7 +547,7 @@ def borrowed_reason(
     if not holders:
         return ""
     # the most specific name: the one the fewest of the articles found name (at least one does)
-    naming_of = {t: {e.article_id for e in evidence if mentioned([t], f"{e.title} {e.model_text}")} for t in names}
+    naming_of = {t: naming_articles([t], evidence) for t in names}
     weight = idf(names) if idf is not None else {}
     named = sorted((t for t in names if naming_of[t]), key=lambda t: (len(naming_of[t]), -weight.get(t, 0.0)))
     if not named:

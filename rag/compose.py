@@ -32,6 +32,7 @@ from rag.cite import (
     COUNT_WORD,
     MARKER,
     NUMBER_WORDS,
+    naming_articles,
     norm_num,
     overlap,
     relevance,
@@ -43,7 +44,7 @@ from rag.cite import (
 )
 from rag.evidence import long_date, resolve_days
 from rag.forms import HAPPENED, QuestionForm
-from rag.lexical import claim_terms, mentioned, subject_terms, terms
+from rag.lexical import claim_terms, subject_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import CLAIM_FILLER
 
@@ -179,7 +180,7 @@ def on_subject(question: str, evidence: Sequence[Evidence], sources: Sequence[Se
     if not names:
         return None
     named = {s for group in sources for s in group}
-    arts = {e.article_id for e in evidence if e.source in named or mentioned(names, f"{e.source} {e.title} {e.model_text}")}
+    arts = {e.article_id for e in evidence if e.source in named} | naming_articles(names, evidence, outlet=True)
     return arts or None
 
 
