@@ -379,7 +379,13 @@ def _holds_figure(n: str, fig_text: str) -> bool:
 # A third, idf-weighted: "the OLED model costs $549" keeps 0.43 of its mass in "512GB Steam Deck OLED
 # ($549)"; "the Boxing Day game had a record crowd of 24,800" keeps 0.13 in the opening-day passage
 CLAUSE_SHARE = 1 / 3
-_CLAUSE = re.compile(r",\s*(?:while|whereas|but|and|compared with)\b|;|\s(?:while|whereas)\s", re.I)
+_CLAUSE = re.compile(r",\s*(?:while|whereas|but|and|compared with|followed by|then)\b|;|\s(?:while|whereas)\s", re.I)
+# a day named as a holiday: it dates what the clause says as much as "December 26" would
+_HOLIDAY = re.compile(
+    r"\b(?:christmas(?:\s+(?:eve|day))?|boxing\s+day|new\s+year['’]?s\s+(?:eve|day)|halloween|thanksgiving(?:\s+day)?|"
+    r"independence\s+day|fourth\s+of\s+july)\b",
+    re.I,
+)
 
 
 # a figure a passage gives only as a possibility, a demand or a ceiling ("guidelines suggest a
@@ -503,6 +509,12 @@ def _borrowed_figure(
         own = [t for t in dict.fromkeys(terms(_spell_figures(clause))) if not t[0].isdigit()]
         if holders and own and not any(term_share(own, _spell_figures(e.model_text), idf) >= CLAUSE_SHARE for e in holders):
             return f"the figure {sorted(nums)[0]} is from a passage about something else"
+        # nor date it by another passage's day: "a 3-1 win over Ashby Town on New Year's Day" where the
+        # 3-1 was opening day's and New Year's Day the date of a game still to be played
+        days = {" ".join(d.lower().replace("’", "'").split()): d for d in _HOLIDAY.findall(clause)}
+        said = [" ".join(e.model_text.lower().replace("’", "'").split()) for e in holders]
+        if holders and days and not any(all(d in t for d in days) for t in said):
+            return f"the figure {sorted(nums)[0]} is from a passage that does not give {next(iter(days.values()))} as its day"
     return ""
 
 

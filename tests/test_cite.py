@@ -440,3 +440,20 @@ def test_a_means_taken_from_an_article_about_another_birth_fails() -> None:
     # "by" before a name or a noun is no means: "was bought by Ratcliffe" is not checked this way
     plain = AnswerSentence("Diane Bazella was switched at birth, found out by a DNA test. [1]", (1,), False, role="answer")
     assert check_answer([plain], [hers, other], q).sentences[0].supported
+
+
+def test_a_figure_dated_by_another_passages_day_fails() -> None:
+    q = "How did the Rovers' season go from the opening day to December?"
+    opener = ev(1, "Northfield Rovers opened their season with a 3-1 win over Ashby Town at Millgate Park on Saturday.", aid="open")
+    second = ev(2, "Northfield Rovers will go into the new year second after a 3-0 win over Port Elling on Boxing Day. "
+                   "Rovers play away at Ashby Town on New Year's Day.", aid="dec")  # fmt: skip
+    bad = AnswerSentence(
+        "The Rovers won 3-0 over Port Elling on Boxing Day, followed by a 3-1 win over Ashby Town on New Year's Day. [2] [1]",
+        (2, 1), False, role="answer",
+    )  # fmt: skip
+    res = check_answer([bad], [opener, second], q).sentences[0]
+    # the false second clause goes; the first stands alone, citing the passage that supports it
+    assert res.supported and "New Year" not in res.text and "Boxing Day" in res.text and res.cites == (2,), res
+    ok, why = check_sentence("The Rovers beat Ashby Town 3-1 on New Year's Day. [1]", [opener], q)
+    assert not ok and "New Year's Day" in why, why
+    assert check_sentence("The Rovers beat Port Elling 3-0 on Boxing Day. [2]", [second], q)[0]
