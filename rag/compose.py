@@ -32,7 +32,6 @@ from rag.cite import (
     COUNT_WORD,
     MARKER,
     NUMBER_WORDS,
-    naming_articles,
     norm_num,
     overlap,
     relevance,
@@ -44,7 +43,7 @@ from rag.cite import (
 )
 from rag.evidence import long_date, resolve_days
 from rag.forms import HAPPENED, QuestionForm
-from rag.lexical import claim_terms, subject_terms, terms
+from rag.lexical import claim_terms, mentioned, subject_terms, terms
 from rag.types import AnswerSentence, Evidence
 from rag.words import CLAIM_FILLER
 
@@ -52,6 +51,10 @@ SUPPORT = {"fact": 2, "yesno": 2, "explanation": 3, "event": 3, "open": 3, "comp
            "summary": 5, "timeline": 6, "latest": 4}  # fmt: skip
 MIN_STORY = 3  # a summary or timeline tries to show at least this many articles
 QUOTE_WORDS = 45
+# a passage up to this long is quoted whole: cut to 45 words around the question's words, "... blowing
+# out No. 22 Utah, 42-18, extending their winning streak to five games,…" lost "as well as marking
+# their first win over the Utes since 2015", the answer to "When had Arizona last beaten Utah?"
+QUOTE_WHOLE = 60
 DATED = {"summary", "timeline", "latest"}
 # forms whose stand-in quote must speak to what is asked, not only to whom it is asked about
 BEARING = {"fact", "explanation", "open", "list"}
@@ -115,6 +118,10 @@ def _support_score(text: str, e: Evidence) -> float:
     return overlap(text, f"{e.model_text} {e.title}") + got
 
 
+MAX_ATTRIBUTED = 3  # passages one sentence of the answer may rest on
+ATTRIBUTE_GAIN = 0.1  # ... each further one adding at least this share of its words
+
+
 def attribute(text: str, cites: Sequence[int], evidence: Sequence[Evidence]) -> tuple[int, ...]:
     """The passages a sentence rests on: those the model cited that carry it, else the one
     that carries it best; plus up to two more when they add numbers, names or counts the first
@@ -125,11 +132,24 @@ def attribute(text: str, cites: Sequence[int], evidence: Sequence[Evidence]) -> 
     by_n = {e.n: e for e in evidence}
     ranked = sorted(evidence, key=lambda e: (-_support_score(text, e), e.n))
     out = [n for n in cites if n in by_n and _support_score(text, by_n[n]) >= 1.5] or [ranked[0].n]
-    for _ in range(2):  # at most two more, each the one holding most of what is still missing
+    for _ in range(MAX_ATTRIBUTED - 1):  # at most two more, each the one holding most of what is still missing
         missing = [f for f in _facts(text) if not any(_holds(f, by_n[n]) for n in out)]
         gain = {e.n: sum(_holds(f, e) for f in missing) for e in ranked if e.n not in out}
         extra = max(gain, key=lambda n: gain[n], default=None)  # ties: the better carrier (ranked order)
         if extra is None or not gain[extra]:
+            break
+        out.append(extra)
+    # a sentence the model wrote from two sentences of one article ("… losing money because of too
+    # much supply", its frame from one sentence and its reason from another) rests on both: while a
+    # passage of the same article adds a good share of its words, it is cited too (another
+    # article's words are not glued on: that would pass a reason borrowed from elsewhere)
+    while len(out) < MAX_ATTRIBUTED:
+        have = " ".join(f"{by_n[n].model_text} {by_n[n].title}" for n in out)
+        now = overlap(text, have)
+        arts = {by_n[n].article_id for n in out}
+        gain = {e.n: overlap(text, f"{have} {e.model_text}") - now for e in ranked if e.n not in out and e.article_id in arts}
+        extra = max(gain, key=lambda n: gain[n], default=None)
+        if extra is None or gain[extra] < ATTRIBUTE_GAIN:
             break
         out.append(extra)
     return tuple(out)
@@ -143,11 +163,11 @@ def _date(e: Evidence) -> str:
 
 
 def quote(e: Evidence, focus: str = "", max_words: int = QUOTE_WORDS) -> str:
-    """The passage as shown to a reader: relative days resolved in brackets; a long one cut
-    to ``max_words`` words around the words of ``focus``."""
+    """The passage as shown to a reader: relative days resolved in brackets; one longer than
+    ``QUOTE_WHOLE`` words cut to ``max_words`` words around the words of ``focus``."""
     text = " ".join(resolve_days(e.text, e.published_at, "[{}]").split())
     words = text.split(" ")
-    if len(words) <= max_words:
+    if len(words) <= max(max_words, QUOTE_WHOLE):
         return text
     focus_terms = set(terms(focus))
     best, at = -1, 0
@@ -168,10 +188,32 @@ def support_text(e: Evidence, form: str, focus: str = "") -> str:
     return f"{lead}: “{q}” [{e.n}]"
 
 
-def on_subject(question: str, evidence: Sequence[Evidence], sources: Sequence[Sequence[str]] = ()) -> set[str] | None:
-    """The articles of ``evidence`` that name something the question is about (one of its names,
-    ``subject_terms``, in a passage found of that article, its title or its outlet), or None when
-    the question names nothing or no article found names any of it. A passage of an article that names none of
+def _article_texts(evidence: Sequence[Evidence], outlet: bool = False) -> dict[str, str]:
+    """Each article's title (with ``outlet``, its outlet first) and passages found, as one text."""
+    text: dict[str, str] = {}
+    for e in evidence:
+        text[e.article_id] = text.get(e.article_id, f"{e.source} {e.title}" if outlet else e.title) + " " + e.model_text
+    return text
+
+
+# an article naming less than this share of the question's names (idf-weighted), against the article
+# that names the most, is about something else: "What happened with Beeper Mini between its launch
+# and Apple's crackdown?" is not told by a Black Friday deal on Apple's Mac Mini (0.55 of the
+# names' weight); on the tune splits the articles below 0.6 were all on other stories but one that
+# names Binance and not CZ (0.57)
+NAME_SHARE = 0.6
+
+
+def on_subject(
+    question: str,
+    evidence: Sequence[Evidence],
+    sources: Sequence[Sequence[str]] = (),
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+) -> set[str] | None:
+    """The articles of ``evidence`` that name what the question is about (its names,
+    ``subject_terms``, in the passages found of that article, its title or its outlet: at least
+    ``NAME_SHARE`` of the idf weight of those the best article names), or None when the question
+    names nothing or no article found names any of it. A passage of an article that names none of
     them does not answer the question, however many of its other words it shares: "When had
     Arizona last beaten Utah?" is not answered by "The Bears haven't beaten the Vikings since 2020".
     An article from an outlet the question names (``sources``: the outlets found in it, "… reported
@@ -180,8 +222,41 @@ def on_subject(question: str, evidence: Sequence[Evidence], sources: Sequence[Se
     if not names:
         return None
     named = {s for group in sources for s in group}
-    arts = {e.article_id for e in evidence if e.source in named} | naming_articles(names, evidence, outlet=True)
+    text = _article_texts(evidence, outlet=True)
+    weight = idf(names) if idf is not None else dict.fromkeys(names, 1.0)
+    total = sum(weight.values()) or 1.0
+    share = {a: sum(weight.get(t, 0.0) for t in mentioned(names, t_)) / total for a, t_ in text.items()}
+    best = max(share.values(), default=0.0)
+    arts = {e.article_id for e in evidence if e.source in named}
+    arts |= {a for a, v in share.items() if v > 0 and v >= NAME_SHARE * best}
     return arts or None
+
+
+# an article whose passages found (with its title) hold less than this share of the question's idf
+# mass, against the article that holds the most, is not about what the question asks (below)
+TOPIC_SHARE = 0.7
+
+
+def on_topic(
+    question: str,
+    evidence: Sequence[Evidence],
+    sources: Sequence[Sequence[str]] = (),
+    idf: Callable[[list[str]], dict[str, float]] | None = None,
+) -> set[str] | None:
+    """The articles a quote may come from: those ``on_subject`` keeps, or, when the question
+    names nothing ("why are container shipping companies going from record profits back to
+    losing money?"), those whose title and passages found hold at least ``TOPIC_SHARE`` of
+    what the best one holds of the question's words: a Discogs story that shares "shipping"
+    is not about container lines. None when every article may be quoted."""
+    arts = on_subject(question, evidence, sources, idf)
+    if arts is not None or not evidence:
+        return arts
+    text = _article_texts(evidence)
+    share = {a: relevance(question, t, idf) for a, t in text.items()}
+    best = max(share.values())
+    if best <= 0:
+        return None
+    return {a for a, v in share.items() if v >= TOPIC_SHARE * best}
 
 
 def _best_per_article(ranked: Sequence[Evidence]) -> list[Evidence]:
@@ -212,7 +287,7 @@ def choose_support(
     by_n = {e.n: e for e in evidence}
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
     ranked = sorted(evidence, key=lambda e: (-(e.score + 0.5 * rel[e.n]), e.n))
-    arts = on_subject(question, evidence, focus_sources)
+    arts = on_topic(question, evidence, focus_sources, idf) if kind != "comparison" else on_subject(question, evidence, focus_sources, idf)
     if arts is not None:
         ranked = [e for e in ranked if e.article_id in arts]
     if kind == "yesno" and ranked and (_PRESENT.match(form.request) or _OUTCOME.search(form.request)):
@@ -621,7 +696,7 @@ def stating_passages(
     walked out on Monday [October 2, 2023]). For a figure, like a supporting quote, it must hold
     at least ``CLAIM_SHARE`` of what the question asks, not only the names it asks about."""
     rel = {e.n: relevance(question, e.model_text, idf) for e in evidence}
-    arts = on_subject(question, evidence, focus_sources)
+    arts = on_topic(question, evidence, focus_sources, idf)
     ranked = sorted(
         (
             e

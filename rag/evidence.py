@@ -276,7 +276,7 @@ def select_evidence(
         return []
     texts = [c.text for c in cands]
     sets = [set(terms(t)) - _unnamed(lone, t) for t in texts]
-    score = lexical_scores(query, texts, idf, sets)
+    score = lexical_scores(query, texts, idf, sets, requests=False)
     for sources, words in segments:
         inside = np.array([c.hit.source in sources for c in cands])
         if inside.any() and words.strip():

@@ -82,6 +82,14 @@ def frame_terms() -> frozenset[str]:
     return frozenset(terms(" ".join(sorted(FRAME_WORDS))))
 
 
+@functools.lru_cache(maxsize=1)
+def request_terms() -> frozenset[str]:
+    """Terms of ``REQUEST_WORDS``."""
+    from rag.words import REQUEST_WORDS
+
+    return frozenset(terms(" ".join(sorted(REQUEST_WORDS))))
+
+
 def query_terms(query: str) -> list[str]:
     """Distinct terms of a question without its question words (all of them if nothing else is left)."""
     q = list(dict.fromkeys(terms(query)))
@@ -224,10 +232,15 @@ def lexical_scores(
     texts: Sequence[str],
     idf: Callable[[list[str]], dict[str, float]],
     term_sets: Sequence[set[str]] | None = None,
+    requests: bool = True,
 ) -> np.ndarray:
     """Share of the question's idf mass (question words left out) that each text contains
-    (``term_sets``: the texts' terms, when the caller already has them)."""
+    (``term_sets``: the texts' terms, when the caller already has them). With ``requests``
+    False the words that only ask for an answer's shape are left out too (``REQUEST_WORDS``:
+    "sum up the story of ..." is not answered by a sentence that "neatly sums her up")."""
     q = query_terms(query)
+    if not requests:
+        q = [t for t in q if t not in request_terms()] or q
     if not q:
         return np.zeros(len(texts))
     w = idf(q)

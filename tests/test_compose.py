@@ -646,3 +646,67 @@ def test_an_article_from_an_outlet_the_question_names_is_on_its_subject() -> Non
     form = classify(q)
     assert tc not in choose_support(form, q, [age, tc])  # without the outlets found, only Megan Grey's article names anything
     assert tc in choose_support(form, q, [age, tc], focus_sources=[("The Age",), ("TechCrunch",)])
+
+
+def test_a_question_that_names_nothing_is_not_quoted_from_an_article_sharing_one_of_its_words() -> None:
+    # written in lower case, the question names nothing on_subject can read; the vinyl story shares
+    # only "shipping" with it, the container story most of its words
+    q = "why are container shipping companies going from record profits back to losing money?"
+    lines = [
+        ev(1, "Container shipping companies that made record profits are now losing money.", "Fortune", "2023-11-12", "ship"),
+        ev(2, "After the demand shock, the culprit now is too much supply.", "Fortune", "2023-11-12", "ship", score=0.3),
+        ev(3, "Record sellers offering free shipping are losing money.", "The Verge", "2023-10-07", "vinyl", score=0.6),
+    ]  # fmt: skip
+    picked = choose_support(classify(q), q, lines)
+    assert picked and all(e.article_id == "ship" for e in picked), [e.text for e in picked]
+    # a question that shares as much with both articles quotes either
+    both = "why are record sellers and shipping companies losing money?"
+    assert any(e.article_id == "vinyl" for e in choose_support(classify(both), both, lines))
+
+
+def test_a_sentence_written_from_two_sentences_of_one_article_cites_both_but_not_another_article() -> None:
+    lines = [
+        ev(1, "The container shipping industry is returning to its old place after record profits.", "Fortune", "2023-11-12", "ship"),
+        ev(2, "After the demand shock, the culprit now is too much supply.", "Fortune", "2023-11-12", "ship"),
+        ev(3, "Vinyl sellers blame too much supply of records and soft demand.", "The Verge", "2023-10-07", "vinyl"),
+    ]  # fmt: skip
+    said = "The container shipping industry lost its record profits because of too much supply."
+    assert attribute(said, (), lines) == (1, 2)
+    # the reason held only by another article is not glued to the first
+    other = lines[:1] + lines[2:]
+    assert attribute(said, (), other) == (1,)
+
+
+def test_a_passage_a_little_over_the_quote_length_is_quoted_whole() -> None:
+    text = ("The Wildcats not only got halfway through en route to winning out but did it in statement fashion "
+            "Saturday at Arizona Stadium in front of a sold out stadium, blowing out No. 22 Utah, 42-18, extending "
+            "their winning streak to five games, as well as marking their first win over the Utes since 2015.")  # fmt: skip
+    q = quote(ev(1, text, "Rivals", "2023-11-18", "r"), focus="Arizona Utah 42-18 win")
+    assert q.endswith("since 2015.") and not q.startswith("…"), q
+
+
+def test_the_words_that_ask_for_a_summary_do_not_choose_the_evidence() -> None:
+    # "sum up the story" matched "sums her up" and "the story" in an unrelated review
+    text = (
+        "The story neatly sums up a woman who found fame. "
+        "A Minnesota woman was switched at birth. "
+    )
+    got = _read("could you sum up the story of the minnesota woman who found out she was switched at birth?", text, budget=30)
+    assert got and "switched at birth" in got[0] and not any("sums up" in t for t in got), got
+
+
+def test_an_article_naming_only_the_common_names_of_the_question_is_not_quoted() -> None:
+    # "Apple" and "Mini" are in a Black Friday deal; "Beeper", the rare name, only in the Beeper story
+    q = "What happened with Beeper Mini between its launch and Apple's crackdown?"
+    deal = ev(1, "Apple's M2-powered Mac Mini desktops are also discounted for Black Friday.", "Engadget", "2023-11-19", "deal", score=0.9)
+    back = ev(2, "Beeper Mini is back in operation after Apple cut it off on Friday.", "TechCrunch", "2023-12-11", "beeper")
+    idf = {"beeper": 6.0, "mini": 3.0, "appl": 1.5}.get
+
+    def weights(ts: list[str]) -> dict[str, float]:
+        return {t: idf(t) or 1.0 for t in ts}
+
+    form = classify(q)
+    assert deal not in choose_support(form, q, [deal, back], idf=weights)
+    # an article naming most of the names' weight still counts ("Beeper" without "Apple")
+    alone = ev(3, "Beeper Mini launched on Tuesday.", "TechCrunch", "2023-12-05", "launch")
+    assert alone in choose_support(form, q, [deal, back, alone], idf=weights)
