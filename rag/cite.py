@@ -122,10 +122,11 @@ _DATE_DIGITS = re.compile(
     rf"\b(?:{MONTHS}|{MONTH_ABBR})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,\s*(?:19|20)\d\d)?\b|"
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\b|(?<![$\d.,])\b(?:19|20)\d\d\b(?![\d,.]\d)",
 )
-# a small number right after a capitalised word is part of a name ("Arro 2", "Steam Deck 2", "Windows 11")
+# a small number right after a capitalised word is part of a name ("Arro 2", "Steam Deck 2", "Windows 11"),
+# but not the first figure of a score ("beat Calder City 2-1")
 _CALENDAR = frozenset(MONTH_NAMES) | frozenset(MONTH_ABBR.split("|")) | frozenset(WEEKDAY_NAMES)
 _MODEL_NUMBER = re.compile(
-    r"\b([A-Z][\w-]*)\s+\d{1,2}\b(?![\d,%]|\.\d|\s*(?:million|billion|thousand|percent|per\s?cent|years?|months?|weeks?|"
+    r"\b([A-Z][\w-]*)\s+\d{1,2}\b(?![\d,%]|\.\d|\s?[-–]\s?\d|\s*(?:million|billion|thousand|percent|per\s?cent|years?|months?|weeks?|"
     r"days?|hours?|points?|goals?|votes?|people|times)\b)"
 )
 _PRONOUN_LED = re.compile(r"\W*(?:he|she|they|it|his|her|their|its|him|them)\b", re.I)
@@ -518,6 +519,57 @@ def _borrowed_figure(
     return ""
 
 
+# --------------------------------------------------------------------- who won
+# a result is credited to the side the passage says won: "Rovers played Calder City on October 21,
+# winning 2-0" over "Northfield Rovers lost their unbeaten record ... as Calder City won 2-0" has
+# every word and figure of the passage and says the opposite
+_SIDE = r"[A-Z][\w'’.&-]*(?:\s+[A-Z][\w'’.&-]*)*"
+_WIN_VERB = r"(?:won|wins|beat|beats|defeated|defeats|edged|edges|thrashed|thrashes|routed|routs|downed|overcame)"
+_SCORE = re.compile(r"(?<![\w.$£€-])\d{1,2}\s?[-–]\s?\d{1,2}(?![\w%-]|\.\d)")
+_NOT_SIDE = frozenset("The A An In On At After Before During When While As But And Then No".split())
+
+
+def _side_words(name: str) -> set[str]:
+    return {w.lower() for w in name.split() if w not in _NOT_SIDE}
+
+
+def _winner(text: str, at: int) -> str:
+    """Who ``text`` says won by the score at ``at``: the name before a win verb shortly before
+    it ("Calder City won 2-0", "Rovers beat league leaders Calder City 2-1"), or, for ", winning
+    2-0", the name its sentence opens with; '' when it does not say."""
+    start = text.rfind(". ", 0, at)
+    before = text[start + 2 if start >= 0 else 0 : at]
+    last = next(reversed(list(re.finditer(rf"({_SIDE})\s+{_WIN_VERB}\b", before))), None)
+    if last is not None and not re.search(r"[.;]", before[last.end() :]) and len(before[last.end() :].split()) <= 6:
+        return last.group(1)
+    if re.search(r",\s*(?:winning|beating|defeating)\b[^,.;]{0,40}$", before):
+        first = re.match(rf"\s*({_SIDE})", before)
+        return first.group(1) if first else ""
+    return ""
+
+
+def swapped_winner(body: str, cited: Sequence[Evidence]) -> str:
+    """The reason ``body`` fails when it credits a score to one side and a cited passage credits
+    the same score to another side that ``body`` also names; else ''. A side the passage calls by
+    a name ``body`` does not use ("Arizona" for "the Wildcats") is not judged."""
+    def key(score: str) -> str:
+        return re.sub(r"\s", "", score).replace("–", "-")
+
+    for s in _SCORE.finditer(body):
+        said = _winner(body, s.start())
+        if not said:
+            continue
+        rest = _side_words(body[: s.start()] + " " + body[s.end() :])
+        for e in cited:
+            for t in _SCORE.finditer(e.model_text):
+                if key(t.group(0)) != key(s.group(0)):
+                    continue
+                won = _winner(e.model_text, t.start())
+                if won and not (_side_words(won) & _side_words(said)) and _side_words(won) & rest:
+                    return f"the cited passage says {won} won {t.group(0)}"
+    return ""
+
+
 # what the direct answer gives as the reason, the occasion or the means ("because …", "after …",
 # "by having …")
 _CAUSE = re.compile(
@@ -635,6 +687,8 @@ def check_sentence(
                 return False, f"the cited passage gives {n} only as a possibility (“{hedged}”)"
     if clash := _borrowed_figure(body, cited, q_nums, idf):
         return False, clash
+    if swapped := swapped_winner(body, cited):
+        return False, swapped
     given = rates(ev_text)
     for n, unit in rates(body):  # "$31 million per battery cell" needs the passage's figure to be per cell too
         if not any(m == n and any(stem_match(t, set(terms(u))) for t in terms(unit)) for m, u in given):

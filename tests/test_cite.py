@@ -457,3 +457,20 @@ def test_a_figure_dated_by_another_passages_day_fails() -> None:
     ok, why = check_sentence("The Rovers beat Ashby Town 3-1 on New Year's Day. [1]", [opener], q)
     assert not ok and "New Year's Day" in why, why
     assert check_sentence("The Rovers beat Port Elling 3-0 on Boxing Day. [2]", [second], q)[0]
+
+
+def test_a_score_credited_to_the_side_the_passage_says_lost_fails() -> None:
+    q = "What happened when Rovers played Calder City in October?"
+    loss = ev(1, "Northfield Rovers lost their unbeaten record and their top scorer on the same afternoon, as Calder City "
+                 "won 2-0 at Millgate Park on Saturday.", aid="oct")  # fmt: skip
+    ok, why = check_sentence("Rovers played Calder City on Saturday, winning 2-0 at Millgate Park. [1]", [loss], q)
+    assert not ok and "Calder City won 2-0" in why, why
+    assert not check_sentence("Rovers beat Calder City 2-0 at Millgate Park. [1]", [loss], q)[0]
+    assert check_sentence("Calder City beat Rovers 2-0 at Millgate Park. [1]", [loss], q)[0]
+    win = ev(2, "Mateo Ferrand scored the winning goal as Northfield Rovers beat league leaders Calder City 2-1 at the "
+                "Riverbank Stadium on Saturday.", aid="dec")  # fmt: skip
+    assert not check_sentence("Calder City beat Rovers 2-1 at the Riverbank Stadium. [2]", [win], q)[0]
+    assert check_sentence("Mateo Ferrand scored for Rovers in the 2-1 win at Calder City. [2]", [win], q)[0]
+    # a side called by another name than the passage's is not judged ("the Wildcats" for Arizona)
+    rout = ev(3, "Arizona beat No. 22 Utah 42-18 at Arizona Stadium.", aid="ncaa")
+    assert check_sentence("The Wildcats beat the Utes 42-18. [3]", [rout], "How did the Wildcats do against the Utes?")[0]
