@@ -90,6 +90,19 @@ def request_terms() -> frozenset[str]:
     return frozenset(terms(" ".join(sorted(REQUEST_WORDS))))
 
 
+@functools.lru_cache(maxsize=1)
+def synonym_terms() -> dict[str, str]:
+    """Each term of a ``SYNONYMS`` group mapped to its group's first term."""
+    from rag.words import SYNONYMS
+
+    out: dict[str, str] = {}
+    for line in SYNONYMS:
+        group = list(dict.fromkeys(terms(line)))
+        for t in group:
+            out.setdefault(t, group[0])
+    return out
+
+
 def query_terms(query: str) -> list[str]:
     """Distinct terms of a question without its question words (all of them if nothing else is left)."""
     q = list(dict.fromkeys(terms(query)))
@@ -248,4 +261,9 @@ def lexical_scores(
     sets = term_sets if term_sets is not None else [set(terms(t)) for t in texts]
     if any(short in q or set(long) <= set(q) for short, long in _POSTS):
         sets = [with_posts(s) for s in sets]
+    same = synonym_terms()
+    if any(x in same for x in q):  # "cost" is found as "price" too
+        sets = [s | {same[x] for x in s if x in same} for s in sets]
+        q_of = {x: same.get(x, x) for x in q}
+        return np.array([sum(w[x] for x in q if x in present or q_of[x] in present) / total for present in sets], dtype=float)
     return np.array([sum(w[x] for x in q if x in present) / total for present in sets], dtype=float)

@@ -72,6 +72,26 @@ FRAME_WORDS = frozenset(
     "rundown brief briefly short get gets got getting gotten too either done doing fare fared faring far".split()
 )
 
+# words a question and a passage use for one thing ("What will the Arro 2 cost?" is answered by "The
+# price has been cut to $1,199"; "Did anyone get hurt?" by "No injuries have been reported"): each
+# line is one group, matched as one term when sentences are scored against a question. General
+# news vocabulary, not any data set's; WordNet would need a download at run time and its sense-blind
+# synonym sets are far broader ("cost" shares one with "be").
+SYNONYMS = (
+    "cost costs price prices priced",
+    "hurt injured injury injuries wounded",
+    "killed dead died death deaths",
+    "fired sacked dismissed ousted",
+    "buy bought acquire acquired acquisition purchase purchased takeover",
+    "sued lawsuit",
+    "quit resigned resignation",
+    "teen teens teenager teenagers",
+    "arrested detained custody",
+    "jailed prison",
+    "salary wage wages",
+    "employees staff workers",
+)
+
 # the words of ``FRAME_WORDS`` that only ask for an answer's shape ("sum up", "the story of", "what
 # happened"), left out when sentences are scored against a question: "Could you sum up the story of
 # the Minnesota woman ...?" read "The novelist's first reaction ... neatly sums her up". Words that

@@ -452,3 +452,19 @@ def test_a_post_matches_written_either_way() -> None:
     assert chief[0] > 0 and chief[1] > 0 and chief[2] == 0
     # a question without a post reads the texts as they are
     assert lexical_scores("Who apologised?", texts, idf).tolist()[:2] == [1.0, 1.0]
+
+
+def test_a_word_matches_its_synonym_and_its_other_forms() -> None:
+    from rag.cite import term_share
+    from rag.lexical import lexical_scores, terms
+
+    def idf(q: list[str]) -> dict[str, float]:
+        return {t: 1.0 for t in q}
+
+    texts = ["No injuries have been reported.", "She was not hurt.", "The price has been cut to $1,199.", "Riders were refunded."]
+    hurt = lexical_scores("Was anyone injured?", texts, idf)  # "injured" and "injuries" stem apart
+    assert hurt[0] > 0 and hurt[1] > 0 and hurt[2] == 0 and hurt[3] == 0, hurt
+    cost = lexical_scores("What does the bike cost?", texts, idf)
+    assert cost[2] > 0 and cost[0] == 0, cost
+    assert term_share(terms("cost"), texts[2]) == 1.0 and term_share(terms("hurt"), texts[0]) == 1.0
+    assert term_share(terms("cost"), texts[3]) == 0.0
