@@ -29,6 +29,7 @@ import numpy as np
 
 from rag.chunk import split_sentences
 from rag.lexical import claim_terms, lexical_scores, lone_names, question_terms, subject_terms, terms
+from rag.query import DateRange
 from rag.types import Evidence, Hit
 from rag.words import COMMON_CAPS, MONTH_ABBR, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -193,6 +194,22 @@ LATEST_GATE = 0.5
 NEWEST_PENALTY = 0.08  # per step down the date order, for "the latest"
 LEDE_GATE = 0.25  # ... of the best chunk's share of the question's idf mass: the article is about what is asked
 LEDE_SENTENCES = 3  # the opening sentences of a news article that state its main facts
+
+
+WINDOW_GRACE = timedelta(days=7)  # a report of a day's events may come out days later
+
+
+def up_to(hits: Sequence[Hit], dates: Sequence[DateRange]) -> list[Hit]:
+    """The hits the latest news as of a day or a month the question names is read from: those
+    published by its end, with ``WINDOW_GRACE`` ("What happened to the Rovers in their October
+    game against Calder City?" is the newest news by the end of October, not December's, when
+    they beat Calder City again); all of them when the question names no such date or none is."""
+    ends = [d.end for d in dates if d.kind in ("day", "month")]
+    if not ends:
+        return list(hits)
+    last = (max(ends) + WINDOW_GRACE).isoformat()
+    kept = [h for h in hits if not h.published_at or h.published_at[:10] <= last]
+    return kept or list(hits)
 
 
 def _lede_weight(c: Candidate) -> float:

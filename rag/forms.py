@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.words import AUXILIARIES, MONTHS, WEEKDAY_NAMES
+from rag.words import AUXILIARIES
 
 KINDS = ("fact", "yesno", "explanation", "event", "summary", "timeline", "comparison", "list", "latest", "open")
 LONG_FORMS = frozenset({"summary", "timeline", "latest", "list"})  # several sentences from several articles
@@ -87,16 +87,11 @@ _TIMELINE = re.compile(
 )
 _LATEST = re.compile(
     r"\b(?:latest|most\s+recent|newest|recent\s+(?:news|developments?|updates?|coverage)|any\s+(?:news|updates?)|"
-    r"what'?s\s+new|update\s+on|anything\s+new\b|^what\s+(?:is|has\s+been)\s+new\b)",
+    r"what'?s\s+new|update\s+on|anything\s+new\b|^what\s+(?:is|has\s+been)\s+new\b|"
+    # what became of someone or something: their fate, i.e. the newest development first
+    r"^what\s+(?:has\s+|have\s+)?(?:happened|become|became)\s+(?:to|of)\b)",
     re.I,
 )
-# what became of someone or something: their fate, i.e. the newest development first, unless the
-# question dates what it asks about: "What happened to the Rovers in their October game against
-# Calder City?" asks about that game, not about the Rovers' newest news
-_FATE = re.compile(r"^what\s+(?:has\s+|have\s+)?(?:happened|become|became)\s+(?:to|of)\b", re.I)
-_DATED = re.compile(
-    rf"\b(?:(?i:{'|'.join(m for m in MONTHS.split('|') if m != 'May')}|{'|'.join(WEEKDAY_NAMES)})|(?<=\b(?:in|on|of|by) )May|(?:19|20)\d\d)\b"
-)  # "in May", not "the bill that may pass" nor "Theresa May"
 _RECENT_WORDS = re.compile(
     r"\b(?:latest|most\s+recent|newest|recent(?:ly)?|this\s+(?:week|month)|these\s+days|currently|right\s+now|lately|so\s+far)\b",
     re.I,
@@ -247,7 +242,7 @@ def classify(question: str) -> QuestionForm:
         return form("timeline")
     if _COMPARE.search(r) and not _YESNO_START.match(r):
         return form("comparison")
-    if (_LATEST.search(r) or (_FATE.search(r) and not _DATED.search(req))) and not _YESNO_START.match(r):
+    if _LATEST.search(r) and not _YESNO_START.match(r):
         return form("latest")
     if _WHETHER.match(r) or (polite and re.match(r"^(?:whether|if)\b", r)):
         return form("yesno")

@@ -50,7 +50,7 @@ from rag.compose import (
     words_for,
 )
 from rag.embed import Embedder, load_embedder
-from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, select_evidence
+from rag.evidence import budget_for, causal_bonus, format_evidence, long_date, select_evidence, up_to
 from rag.followup import Turn, rewrite
 from rag.forms import QuestionForm, asks_for, asks_what_happened, classify
 from rag.index import Index, open_index
@@ -265,6 +265,8 @@ class Pipeline:
             anywhere = tuple({h.source for h in hits})
             segments += [(p.sources or anywhere, p.words) for p in claim_parts(parsed)]
         b = budget_for(form.kind, self.settings.evidence_tokens)
+        if b.newest_first and parsed is not None:
+            hits = up_to(hits, parsed.dates)
         return select_evidence(
             query, hits, count_tokens, b.tokens, self.index.idf, segments, max_articles=b.max_articles,
             per_article=b.per_article, by_date=b.by_date,

@@ -710,3 +710,23 @@ def test_an_article_naming_only_the_common_names_of_the_question_is_not_quoted()
     # an article naming most of the names' weight still counts ("Beeper" without "Apple")
     alone = ev(3, "Beeper Mini launched on Tuesday.", "TechCrunch", "2023-12-05", "launch")
     assert alone in choose_support(form, q, [deal, back, alone], idf=weights)
+
+
+def test_the_latest_as_of_a_named_month_reads_the_articles_up_to_its_end() -> None:
+    from datetime import date
+
+    from rag.evidence import up_to
+    from rag.query import DateRange
+    from rag.types import Hit
+
+    def hit(day: str) -> Hit:
+        return Hit(f"c{day}", f"a{day}", "Pitchside", "Rovers", day, "Rovers played Calder City.", 0, 26, 1.0)
+
+    hits = [hit("2023-12-04"), hit("2023-10-22"), hit("2023-11-05"), hit("2023-11-13")]
+    october = DateRange(date(2023, 10, 1), date(2023, 10, 31), "October", "month")
+    # a report of a late-October game may come out in the first days of November
+    assert [h.published_at for h in up_to(hits, [october])] == ["2023-10-22", "2023-11-05"]
+    assert up_to(hits, []) == hits  # no date named: every article
+    week = DateRange(date(2023, 12, 18), date(2023, 12, 24), "this week", "relative")
+    assert up_to(hits, [week]) == hits  # a relative window is the retrieval's and the refusal's to read
+    assert up_to(hits, [DateRange(date(2023, 1, 1), date(2023, 1, 31), "January", "month")]) == hits  # none by then

@@ -79,10 +79,6 @@ from rag.forms import asks_for, classify, sides
         ("What's new with Kestrel?", "latest"),
         ("what happened to the housing charity boss?", "latest"),  # what became of him: the newest news first
         ("What has become of the Arro 2?", "latest"),
-        # ... unless the question dates what it asks about: then it is that event
-        ("What happened to the Rovers in their October game against Calder City?", "event"),
-        ("what happened to beeper mini on friday?", "event"),
-        ("What happened to Theresa May?", "latest"),  # a name, not the month
         ("what is new in the appeal", "latest"),
         ("What's the latest on the transit strike?", "latest"),
         ("any news on Kestrel?", "latest"),
