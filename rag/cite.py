@@ -625,6 +625,48 @@ def borrowed_reason(
     return f"the reason it gives is from a passage about something else (its article does not name {word})"
 
 
+# a passage that says the reason is not known ("In October, ElectraMeccanica inexplicably pulled the
+# plug on that exit", "declined to say why", "for undisclosed reasons"): a reason an answer gives
+# resting on it is made up, and the honest answer to "why?" is that the articles do not say
+_UNEXPLAINED = re.compile(
+    r"\b(?:inexplicabl[ey]|unexplained|for\s+(?:undisclosed|unknown|unspecified)\s+reasons|"
+    r"(?:gave|gives|giving|give|offered|offering|provided|providing)\s+no\s+(?:reason|explanation)|"
+    r"without\s+(?:giving\s+|offering\s+|providing\s+)?(?:a\s+|any\s+)?(?:reason|explanation)|"
+    r"(?:did|does|do|would)\s+not\s+(?:say|explain)\s+why|declined\s+to\s+(?:say|explain)\s+why|"
+    r"(?:it\s+is|it['’]s|it\s+was|it\s+remains|remains)\s+(?:unclear|not\s+clear)\s+why|"
+    r"no\s+(?:reason|explanation)\s+(?:was|has\s+been)\s+given)\b",
+    re.I,
+)
+NO_REASON = "the passage it rests on says no reason is known"
+
+
+def unexplained(
+    body: str, cited: Sequence[Evidence], question: str = "", idf: Callable[[list[str]], dict[str, float]] | None = None
+) -> Evidence | None:
+    """The cited passage that says the reason is not known, when the reason ``body`` gives
+    ("… because it inexplicably pulled the plug on that exit in October") says so itself, or
+    rests only on such passages (those holding ``CLAUSE_SHARE`` of its words beyond the
+    question's) that name what the question names: "observation balloons … had stopped
+    working for unknown reasons" does not make "Why did Israel's defences fail?" unexplained.
+    Else None."""
+    m = _CAUSE.search(body)
+    if not m:
+        return None
+    said = [e for e in cited if _UNEXPLAINED.search(e.model_text)]
+    if not said:
+        return None
+    clause = body[m.end() :]
+    if _UNEXPLAINED.search(clause):
+        return said[0]
+    q_terms = set(terms(question))
+    own = [t for t in dict.fromkeys(terms(clause)) if not stem_match(t, q_terms)]
+    holders = [e for e in cited if own and term_share(own, e.model_text, idf) >= CLAUSE_SHARE]
+    names = subject_terms(question)
+    if holders and all(e in said for e in holders) and names and all(mentioned(names, e.model_text) for e in holders):
+        return holders[0]
+    return None
+
+
 def _first_clause(sentence: str) -> str:
     """The sentence's first clause as a sentence of its own (no markers), when it has more than
     one clause and the first says something (four words or more); else ''."""
@@ -755,6 +797,8 @@ def check_answer(
             and (borrowed := borrowed_reason(strip_markers(s.text), [by_n[n] for n in valid], evidence, question, idf))
         ):
             ok, why = False, borrowed
+        elif ok and s.role == "answer" and unexplained(strip_markers(s.text), [by_n[n] for n in valid], question, idf) is not None:
+            ok, why = False, NO_REASON
         elif ok and asks and s.role == "answer" and not states(asks, s.text, question, outright_only=False):
             ok, why = False, f"it does not state {ASKED[asks]}"
         if not ok and s.role == "answer" and valid and (head := _first_clause(s.text)):

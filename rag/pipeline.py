@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rag.cite import ASKED, SOFT_ASKS, check_answer, relevance, states, term_share
+from rag.cite import ASKED, NO_REASON, SOFT_ASKS, check_answer, relevance, states, strip_markers, term_share, unexplained
 from rag.claims import ClaimPart, claim_parts
 from rag.compose import (
     BEARING,
@@ -507,6 +507,19 @@ class Pipeline:
             lead = [s for s in checked.sentences if s.role == "answer"][:1]  # what a supporting quote is judged against
             more = check_answer([*lead, *extra], evidence, standalone, idf, asks=asks).sentences[len(lead) :]
             checked = replace(checked, sentences=checked.sentences + more)
+        if form.kind == "explanation":
+            # the model gave a reason where the passage it drew on says none is known: that is the answer
+            by_n = {e.n: e for e in evidence}
+            for s in checked.sentences:
+                if s.role == "answer" and s.reason == NO_REASON:
+                    said = unexplained(strip_markers(s.text), [by_n[n] for n in s.cites if n in by_n], standalone, idf)
+                    if said is not None:
+                        quoted = support_text(said, form.kind, standalone)
+                        yield refuse(
+                            f"the articles found do not say why: {quoted}", evidence,
+                            [AnswerSentence(quoted, (said.n,), True, role="bearing")], raw,
+                        )  # fmt: skip
+                        return
         final = self._accept(checked.sentences, decision, asks, standalone, idf, form.kind)
         if not final and asks in SOFT_ASKS:
             # no passage names anyone either: "who was hurt?" -> "a worker suffered a minor burn" stands

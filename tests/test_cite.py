@@ -474,3 +474,20 @@ def test_a_score_credited_to_the_side_the_passage_says_lost_fails() -> None:
     # a side called by another name than the passage's is not judged ("the Wildcats" for Arizona)
     rout = ev(3, "Arizona beat No. 22 Utah 42-18 at Arizona Stadium.", aid="ncaa")
     assert check_sentence("The Wildcats beat the Utes 42-18. [3]", [rout], "How did the Wildcats do against the Utes?")[0]
+
+
+def test_a_reason_resting_on_a_passage_that_says_none_is_known_fails() -> None:
+    q = "Why did ElectraMeccanica call off its merger with Tevva?"
+    plug = ev(1, "In October, ElectraMeccanica inexplicably pulled the plug on that merger.", aid="evs", title="EVs we lost")
+    bad = AnswerSentence("ElectraMeccanica called off the merger because it inexplicably pulled the plug on it. [1]", (1,), False, role="answer")
+    res = check_answer([bad], [plug], q).sentences[0]
+    assert not res.supported and "no reason" in res.reason, res
+    # what the passage says, without a reason, stands
+    said = AnswerSentence("ElectraMeccanica inexplicably pulled the plug on the merger in October. [1]", (1,), False, role="answer")
+    assert check_answer([said], [plug], q).sentences[0].supported
+    # a reason that rests on such a passage about something the question does not name is not judged
+    q2 = "Why did Israel's defences fail?"
+    balloons = ev(2, "There had been a second line of defense, observation balloons, but for unknown reasons, all three had "
+                     "stopped working some weeks before the attack.", aid="isr", title="Defense undone")  # fmt: skip
+    reason = AnswerSentence("Israel's defences failed because its observation balloons had stopped working. [2]", (2,), False, role="answer")
+    assert "no reason" not in check_answer([reason], [balloons], q2).sentences[0].reason

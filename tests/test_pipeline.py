@@ -641,3 +641,23 @@ def test_a_part_no_passage_holds_a_word_of_is_not_put_to_the_model(hash_index: P
     ans = pipe.answer("Did the National Privacy Board fine Quillon Systems, and did a helicopter land on the lottery?")
     assert ans.refused and "no passage found speaks to" in ans.reason and "helicopter" in ans.reason, ans.reason
     assert len(judge.settles) == 1  # only the part a passage speaks to was put to the decider
+
+
+def test_a_why_question_whose_article_says_no_reason_is_known_is_answered_so(tmp_path: Path) -> None:
+    # the model gives the event itself as its reason; the passage it rests on says it was inexplicable
+    article = (
+        "title: The small EVs we lost in 2023\nsource: TechCrunch\ndate: 2023-12-19\n\n"
+        "ElectraMeccanica soon entered into a plan to merge with electric truck maker Tevva. In October, "
+        "ElectraMeccanica inexplicably pulled the plug on that merger. The company later agreed to be bought by Xos.\n"
+    )
+    reply = "ElectraMeccanica called off its merger with Tevva because it inexplicably pulled the plug on it in October [2]."
+    pipe, _ = _news_pipe(tmp_path, {"evs.md": article}, reply)
+    ans = pipe.answer("Why did ElectraMeccanica call off its merger with Tevva?")
+    assert ans.refused and ans.reason.startswith("the articles found do not say why"), ans.answer
+    assert "inexplicably pulled the plug" in ans.reason and any(s.role == "bearing" for s in ans.sentences)
+    # a reason the passage does give still stands
+    given = article.replace("inexplicably pulled the plug on that merger", "pulled the plug on that merger because Tevva ran out of cash")
+    (tmp_path / "again").mkdir()
+    pipe, _ = _news_pipe(tmp_path / "again", {"evs.md": given}, "ElectraMeccanica called off the merger because Tevva ran out of cash [2].")
+    ans = pipe.answer("Why did ElectraMeccanica call off its merger with Tevva?")
+    assert not ans.refused and "ran out of cash" in ans.answer, ans.reason
