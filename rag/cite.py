@@ -27,7 +27,7 @@ from datetime import date
 
 from rag.evidence import long_date
 from rag.forms import asks_duration
-from rag.lexical import about, mentioned, question_terms, subject_terms, synonym_terms, terms
+from rag.lexical import about, mentioned, question_terms, subject_terms, synonym_terms, terms, with_synonyms
 from rag.types import AnswerSentence, Evidence
 from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -322,10 +322,9 @@ def term_share(q: list[str], text: str, idf: Callable[[list[str]], dict[str, flo
         return 1.0
     w = idf(q) if idf is not None else {x: 1.0 for x in q}
     total = sum(w.get(x, 0.0) for x in q) or 1.0
-    pool = {IRREGULAR.get(t, t) for t in terms(text)}  # "paid" holds "pay"
+    pool = with_synonyms({IRREGULAR.get(t, t) for t in terms(text)})  # "paid" holds "pay", "price" holds "cost"
     same = synonym_terms()
-    kin = {same[t] for t in pool if t in same}  # "price" holds "cost" (``rag.words.SYNONYMS``)
-    return sum(w.get(x, 0.0) for x in q if stem_match(IRREGULAR.get(x, x), pool) or same.get(x) in kin) / total
+    return sum(w.get(x, 0.0) for x in q if stem_match(IRREGULAR.get(x, x), pool) or same.get(x) in pool) / total
 
 
 def _cited_text(cited: Sequence[Evidence]) -> str:

@@ -196,6 +196,12 @@ def _article_texts(evidence: Sequence[Evidence], outlet: bool = False) -> dict[s
     return text
 
 
+def _near_best(share: dict[str, float], ratio: float) -> set[str]:
+    """The articles whose ``share`` is above 0 and at least ``ratio`` times the best one's."""
+    best = max(share.values(), default=0.0)
+    return {a for a, v in share.items() if v > 0 and v >= ratio * best}
+
+
 # an article naming less than this share of the question's names (idf-weighted), against the article
 # that names the most, is about something else: "What happened with Beeper Mini between its launch
 # and Apple's crackdown?" is not told by a Black Friday deal on Apple's Mac Mini (0.55 of the
@@ -226,9 +232,7 @@ def on_subject(
     weight = idf(names) if idf is not None else dict.fromkeys(names, 1.0)
     total = sum(weight.values()) or 1.0
     share = {a: sum(weight.get(t, 0.0) for t in mentioned(names, t_)) / total for a, t_ in text.items()}
-    best = max(share.values(), default=0.0)
-    arts = {e.article_id for e in evidence if e.source in named}
-    arts |= {a for a, v in share.items() if v > 0 and v >= NAME_SHARE * best}
+    arts = {e.article_id for e in evidence if e.source in named} | _near_best(share, NAME_SHARE)
     return arts or None
 
 
@@ -251,12 +255,8 @@ def on_topic(
     arts = on_subject(question, evidence, sources, idf)
     if arts is not None or not evidence:
         return arts
-    text = _article_texts(evidence)
-    share = {a: relevance(question, t, idf) for a, t in text.items()}
-    best = max(share.values())
-    if best <= 0:
-        return None
-    return {a for a, v in share.items() if v >= TOPIC_SHARE * best}
+    share = {a: relevance(question, t, idf) for a, t in _article_texts(evidence).items()}
+    return _near_best(share, TOPIC_SHARE) or None
 
 
 def _best_per_article(ranked: Sequence[Evidence]) -> list[Evidence]:

@@ -103,6 +103,13 @@ def synonym_terms() -> dict[str, str]:
     return out
 
 
+def with_synonyms(present: set[str]) -> set[str]:
+    """``present`` with the group term (``synonym_terms``) of each term it holds: a question's
+    term ``x`` is held when ``x`` or ``synonym_terms().get(x)`` is in the result."""
+    same = synonym_terms()
+    return present | {same[t] for t in present if t in same}
+
+
 def query_terms(query: str) -> list[str]:
     """Distinct terms of a question without its question words (all of them if nothing else is left)."""
     q = list(dict.fromkeys(terms(query)))
@@ -263,7 +270,5 @@ def lexical_scores(
         sets = [with_posts(s) for s in sets]
     same = synonym_terms()
     if any(x in same for x in q):  # "cost" is found as "price" too
-        sets = [s | {same[x] for x in s if x in same} for s in sets]
-        q_of = {x: same.get(x, x) for x in q}
-        return np.array([sum(w[x] for x in q if x in present or q_of[x] in present) / total for present in sets], dtype=float)
-    return np.array([sum(w[x] for x in q if x in present) / total for present in sets], dtype=float)
+        sets = [with_synonyms(s) for s in sets]
+    return np.array([sum(w[x] for x in q if x in present or same.get(x) in present) / total for present in sets], dtype=float)

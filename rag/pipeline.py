@@ -507,9 +507,9 @@ class Pipeline:
             lead = [s for s in checked.sentences if s.role == "answer"][:1]  # what a supporting quote is judged against
             more = check_answer([*lead, *extra], evidence, standalone, idf, asks=asks).sentences[len(lead) :]
             checked = replace(checked, sentences=checked.sentences + more)
+        by_n = {e.n: e for e in evidence}
         if form.kind == "explanation":
             # the model gave a reason where the passage it drew on says none is known: that is the answer
-            by_n = {e.n: e for e in evidence}
             for s in checked.sentences:
                 if s.role == "answer" and s.reason == NO_REASON:
                     said = unexplained(strip_markers(s.text), [by_n[n] for n in s.cites if n in by_n], standalone, idf)
@@ -549,7 +549,6 @@ class Pipeline:
                 evidence, checked.sentences, raw,
             )  # fmt: skip
             return
-        by_n = {e.n: e for e in evidence}
         cited: dict[int, bool] = {}
         for s in final:
             for n in s.cites:
