@@ -131,3 +131,10 @@ ROLE_WORDS = frozenset(
     "Secretary Commissioner Economist Striker Defender Forward Midfielder Goalkeeper Veteran Teenager Battery "
     "Defence Defense Prime Foreign Finance Deputy Former Acting Interim Sir Dame Lord Lady Rep Sen Gov Gen".split()
 )
+
+# the words prose cannot do without: a long "sentence" nearly without them is a table or a list
+# (``rag.evidence.tabular``)
+FUNCTION_WORDS = frozenset(
+    "the a an of to in and was were is are has have had that this with for on at by from as it its he she "
+    "they his her their be been but not who which will would said says after before than or".split()
+)

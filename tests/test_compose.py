@@ -730,3 +730,23 @@ def test_the_latest_as_of_a_named_month_reads_the_articles_up_to_its_end() -> No
     week = DateRange(date(2023, 12, 18), date(2023, 12, 24), "this week", "relative")
     assert up_to(hits, [week]) == hits  # a relative window is the retrieval's and the refusal's to read
     assert up_to(hits, [DateRange(date(2023, 1, 1), date(2023, 1, 31), "January", "month")]) == hits  # none by then
+
+
+def test_a_results_table_is_not_read_before_the_report_of_the_match() -> None:
+    from rag.evidence import tabular
+
+    table = ("Carabao Cup results Date Match Highlights Wed, Aug. 30 Chelsea (PL) 2-1 AFC Wimbledon (L2) Highlights Wed, Aug. 30 Harrogate "
+             "Town (L2) 0-8 Blackburn (Ch) Highlights Wed, Nov. 1 Chelsea (PL) 2-0 Blackburn (Ch) Highlights.")
+    report = "The Magpies will now face Chelsea, who won the game with Blackburn thanks to goals from Badiashile and Sterling."
+    assert tabular(table)
+    assert tabular("Raiders vs. Lions final score 1 2 3 4 Final Raiders 0 7 7 0 14 Lions 3 13 7 3 26 Raiders vs. Lions results, "
+                   "highlights from Monday Night Football.")
+    assert tabular("Argentina subs (12): Armani (GK), Musso (GK), Quarta, Montiel, Acuna, Ocampos, Paredes, Lo Celso, Pezzella, Messi.")
+    assert tabular("Rangers vs. Diamondbacks final score 1 2 3 4 5 6 7 8 9 F Rangers 0 0 3 0 0 0 0 0 0 3 Diamondbacks 0 0 0 "
+                   "0 0 0 0 1 0 1 World Series result, highlights from Game 3.")
+    assert not tabular(report)
+    assert not tabular("Spurs had rebounded from three consecutive defeats with a stirring 3-3 draw at Manchester City over the weekend.")
+    q = "What happened in Chelsea's Carabao Cup game with Blackburn?"
+    text = f"{table} {report}"
+    assert _read(q, text, 75) == [table]  # every name of the question is in the table
+    assert _read(q, text, 75, table_weight=0.5) == [report]
