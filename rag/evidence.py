@@ -320,7 +320,7 @@ def select_evidence(
         names = set(subject_terms(query))
         asked = set(claim_terms(query))
         if names and asked:
-            only = np.array([0.0 if asked & ts else 1.0 for ts in sets])
+            only = np.array([1.0 if names & ts and not asked & ts else 0.0 for ts in sets])
             score = score - names_only * only * np.maximum(score, 0.0)
     if follow > 0:
         # a reason or an event is often told in the sentence after the one that names the subject

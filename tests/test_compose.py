@@ -750,3 +750,14 @@ def test_a_results_table_is_not_read_before_the_report_of_the_match() -> None:
     text = f"{table} {report}"
     assert _read(q, text, 75) == [table]  # every name of the question is in the table
     assert _read(q, text, 75, table_weight=0.5) == [report]
+
+
+def test_the_names_only_penalty_falls_on_sentences_that_hold_the_names() -> None:
+    # "The price has been cut to $1,199" holds neither the names nor, word for word, "cost": it was
+    # penalised as if it held only the names, and the recall's "$31 million" cost was read instead
+    q = "What will the Arro 2 cost after the relaunch?"
+    price = "The price has been cut to $1,199 for buyers this winter."
+    names = "Riders of the Arro 2 folding bike gathered at Kestrel Mobility headquarters on Monday."
+    text = f"{names} {price}"
+    got = _read(q, text, 30, names_only=0.5)
+    assert got == [price]
