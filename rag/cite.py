@@ -683,9 +683,12 @@ def check_sentence(
     min_overlap: float = 0.5,
     min_relevance: float = 0.25,
     answer: str = "",
+    headline: bool = False,
 ) -> tuple[bool, str]:
     """Is ``sentence`` supported by the evidence it cites, and does it bear on the question?
-    ``answer``: for a supporting sentence, the direct answer it supports. Returns (ok, reason)."""
+    ``answer``: for a supporting sentence, the direct answer it supports. ``headline``: the cited
+    passages bear on the question through their articles' headlines too (for the model's direct
+    answer; a quote must bear on it by its own words). Returns (ok, reason)."""
     body = strip_markers(sentence)
     if not cited:
         return False, "cites no passage"
@@ -753,7 +756,10 @@ def check_sentence(
     if ov < min_overlap:
         return False, f"too different from the cited passage (word overlap {ov:.2f})"
     if question and about(question):  # "Summarize the article." names nothing a passage could bear on
-        rel = relevance(question, body + " " + " ".join(e.model_text for e in cited), idf)
+        # the passage of a direct answer bears on the question through its article's headline too:
+        # "The price has been cut to $1,199 ..." is about the Arro 2 because it is in "Kestrel restarts
+        # Arro 2 sales ..."; a quote shown under the answer must bear on it by its own words
+        rel = relevance(question, body + " " + " ".join(f"{e.model_text} {e.title}" if headline else e.model_text for e in cited), idf)
         if rel < min_relevance:
             if answer and overlap(strip_markers(answer), body) >= 0.5 and len(set(terms(strip_markers(answer)))) >= 1:
                 return True, ""
@@ -786,7 +792,7 @@ def check_answer(
             continue
         ok, why = check_sentence(
             s.text, [by_n[n] for n in valid], question, idf, min_overlap, min_relevance,
-            answer=direct if s.role == "support" else "",
+            answer=direct if s.role == "support" else "", headline=s.role == "answer",
         )  # fmt: skip
         if s.role == "answer" and _HEADER_COPY.search(s.text):
             ok, why = False, "it copies a passage's header (outlet, date, title), not what the passage says"
@@ -805,7 +811,7 @@ def check_answer(
             # second, citing the one passage that supports it if one does
             for use in [(n,) for n in valid] + ([valid] if len(valid) > 1 else []):
                 text = head + " " + " ".join(f"[{n}]" for n in use)
-                h_ok, _ = check_sentence(text, [by_n[n] for n in use], question, idf, min_overlap, min_relevance)
+                h_ok, _ = check_sentence(text, [by_n[n] for n in use], question, idf, min_overlap, min_relevance, headline=True)
                 if h_ok and not _HEADER_COPY.search(text) and (not asks or states(asks, text, question, outright_only=False)):
                     s, valid, ok, why = replace(s, text=text), use, True, ""
                     break

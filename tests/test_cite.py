@@ -491,3 +491,13 @@ def test_a_reason_resting_on_a_passage_that_says_none_is_known_fails() -> None:
                      "stopped working some weeks before the attack.", aid="isr", title="Defense undone")  # fmt: skip
     reason = AnswerSentence("Israel's defences failed because its observation balloons had stopped working. [2]", (2,), False, role="answer")
     assert "no reason" not in check_answer([reason], [balloons], q2).sentences[0].reason
+
+
+def test_a_passage_bears_on_the_question_through_its_headline() -> None:
+    # "It now sells for $1,199" names neither the Arro 2 nor its relaunch: its article does
+    q = "What will the Arro 2 cost after the relaunch?"
+    price = "It now sells for $1,199, down $100 from launch, with a free second charger."
+    ok, why = check_sentence("$1,199 [1]", [ev(1, price, title="Kestrel restarts Arro 2 sales with redesigned battery")], q, headline=True)
+    assert ok, why
+    ok, why = check_sentence("$1,199 [1]", [ev(1, price, title="Discounts of the week")], q, headline=True)
+    assert not ok and "does not bear" in why
