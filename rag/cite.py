@@ -312,8 +312,25 @@ def _asked_unit(question: str) -> Callable[[str, str], bool] | None:
 
 def relevance(question: str, text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> float:
     """Share of the question's idf mass (uniform weights without ``idf``) that ``text`` holds,
-    over the terms of what the question is about (``question_terms``)."""
-    return term_share(question_terms(question), text, idf)
+    over the terms of what the question is about (``question_terms``). A name of several words
+    is held whole where its last word is written as a name: "Ferrand returned from injury" is
+    about Mateo Ferrand as much as "Mateo Ferrand marked his return from injury"."""
+    return term_share(question_terms(question), text + "".join(f" {n}" for n in _named_by_last_word(question, text)), idf)
+
+
+_NAME_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)+")
+
+
+def _named_by_last_word(question: str, text: str) -> list[str]:
+    """The names of two or more capitalised words of ``question`` (after its first word) whose last
+    word ``text`` writes capitalised on its own."""
+    first = re.match(r"\s*\S+", question)
+    out = []
+    for m in _NAME_RUN.finditer(question, first.end() if first else 0):
+        last = re.sub(r"(?:['’]s|['’])$", "", m.group(0).split()[-1])
+        if len(last) > 2 and re.search(rf"(?<![\w'’]){re.escape(last)}(?![\w-])", text):
+            out.append(m.group(0))
+    return out
 
 
 def term_share(q: list[str], text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> float:

@@ -501,3 +501,16 @@ def test_a_passage_bears_on_the_question_through_its_headline() -> None:
     assert ok, why
     ok, why = check_sentence("$1,199 [1]", [ev(1, price, title="Discounts of the week")], q, headline=True)
     assert not ok and "does not bear" in why
+
+
+def test_a_name_is_held_where_its_last_word_is_written_as_a_name() -> None:
+    # "Ferrand returned from injury" is about Mateo Ferrand: the newest passage on "Is Mateo
+    # Ferrand injured?" had counted as bearing on it less than "Mateo Ferrand marked his return"
+    q = "Is Mateo Ferrand injured?"
+    assert relevance(q, "Rovers have won four games since Ferrand returned from injury.") == 1.0
+    assert relevance(q, "Mateo Ferrand marked his return from injury.") == 1.0
+    assert relevance(q, "Rovers have won four games since the striker returned from injury.") < 1.0
+    # a last word written in lower case is another word: "watch the game" is not the Apple Watch
+    assert relevance("Any news on the Apple Watch ban?", "Fans can watch the ban debate tonight.") < relevance(
+        "Any news on the Apple Watch ban?", "The Watch ban starts tonight."
+    )
