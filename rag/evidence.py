@@ -305,6 +305,11 @@ def select_evidence(
     score = score - rank_penalty * np.array([rank[c.hit.chunk_id] for c in cands])
     if bonus is not None:
         score = score + np.array([bonus(t) for t in texts])
+    if QUESTION_WEIGHT < 1:
+        # a question an article asks states nothing: "Who is Sam Bankman-Fried, the former CEO of
+        # crypto exchange FTX?" names every word of "Give me a summary of the case against Sam
+        # Bankman-Fried" and was quoted as its summary
+        score = np.where([t.rstrip(" \"'”’)").endswith("?") for t in texts], score * QUESTION_WEIGHT, score)
     if table_weight < 1:
         # a results table or a team sheet matches every name it lists, so it outranks the report
         # of the match it lists ("What happened in Chelsea's Carabao Cup game with Blackburn?" read
@@ -483,6 +488,9 @@ TABLE_WORDS = 15
 TABLE_FUNCTION = 0.1  # ... or, under twice that share, with under this share of function words
 TABLE_NUMBERS = 8  # ... or one of at least this many bare numbers, no fewer than its words
 TABLE_SCORES = 3  # ... and one with this many scores and under twice that share is a results table
+
+
+QUESTION_WEIGHT = 0.5  # a sentence that asks a question scores half
 
 
 def tabular(text: str) -> bool:

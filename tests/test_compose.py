@@ -761,3 +761,10 @@ def test_the_names_only_penalty_falls_on_sentences_that_hold_the_names() -> None
     text = f"{names} {price}"
     got = _read(q, text, 30, names_only=0.5)
     assert got == [price]
+
+
+def test_a_question_the_article_asks_is_not_read_before_a_statement() -> None:
+    q = "Give me a summary of the case against Sam Bankman-Fried."
+    asked = "Who is Sam Bankman-Fried, the former CEO of crypto exchange FTX, and what is the case against him?"
+    told = "Sam Bankman-Fried was found guilty of fraud in the FTX case."
+    assert _read(q, f"{asked} {told}", 45) == [told]
