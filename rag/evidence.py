@@ -309,12 +309,13 @@ def select_evidence(
         # a question an article asks states nothing: "Who is Sam Bankman-Fried, the former CEO of
         # crypto exchange FTX?" names every word of "Give me a summary of the case against Sam
         # Bankman-Fried" and was quoted as its summary
-        score = np.where([t.rstrip(" \"'”’)").endswith("?") for t in texts], score * QUESTION_WEIGHT, score)
+        asked = np.array([t.rstrip(" \"'”’)").endswith("?") for t in texts])
+        score = score - (1 - QUESTION_WEIGHT) * asked * np.maximum(score, 0.0)  # a score below 0 (far down the ranking) stays
     if table_weight < 1:
         # a results table or a team sheet matches every name it lists, so it outranks the report
         # of the match it lists ("What happened in Chelsea's Carabao Cup game with Blackburn?" read
         # ". 30 Chelsea (PL) 2-1 AFC Wimbledon (L2) Highlights ... 0-8 Blackburn (Ch) ..." first)
-        score = np.where([tabular(t) for t in texts], score * table_weight, score)
+        score = score - (1 - table_weight) * np.array([tabular(t) for t in texts]) * np.maximum(score, 0.0)
     if lede > 0:  # an article's opening sentences, when the article is about what is asked
         on_topic = lexical_scores(query, [h.text for h in hits], idf)
         gate = {h.chunk_id for h, sc in zip(hits, on_topic.tolist(), strict=True) if sc >= LEDE_GATE * on_topic.max() > 0}

@@ -768,3 +768,17 @@ def test_a_question_the_article_asks_is_not_read_before_a_statement() -> None:
     asked = "Who is Sam Bankman-Fried, the former CEO of crypto exchange FTX, and what is the case against him?"
     told = "Sam Bankman-Fried was found guilty of fraud in the FTX case."
     assert _read(q, f"{asked} {told}", 45) == [told]
+
+
+def test_halving_a_question_does_not_raise_a_score_below_zero() -> None:
+    # far down the ranking a sentence scores below 0; halving it had lifted "Looking for a new
+    # Apple device?" above the statements beside it, and into the evidence
+    from rag.evidence import select_evidence
+    from rag.types import Hit
+
+    top = "The Apple Watch import ban starts on Tuesday."
+    low = "Shoppers found few deals on phones this week. Looking for a new device?"
+    hits = [Hit("c0", "a0", "Ban", "Wire", "2023-12-19", top, 0, len(top), 1.0),
+            Hit("c1", "a1", "Deals", "Wire", "2023-11-25", low, 0, len(low), 0.5)]  # fmt: skip
+    ev = select_evidence("Any news on the Apple Watch ban?", hits, lambda s: len(s) // 4, 40, _flat_idf, rank_penalty=0.5)
+    assert [e.text for e in ev] == [top, "Shoppers found few deals on phones this week."]
