@@ -254,7 +254,6 @@ def select_evidence(
     lede: float = 0.0,
     newest_first: bool = False,
     names_only: float = 0.0,
-    table_weight: float = 1.0,
 ) -> list[Evidence]:
     """Choose and number the sentences the model will read, within ``budget`` tokens.
 
@@ -305,17 +304,13 @@ def select_evidence(
     score = score - rank_penalty * np.array([rank[c.hit.chunk_id] for c in cands])
     if bonus is not None:
         score = score + np.array([bonus(t) for t in texts])
-    if QUESTION_WEIGHT < 1:
-        # a question an article asks states nothing: "Who is Sam Bankman-Fried, the former CEO of
-        # crypto exchange FTX?" names every word of "Give me a summary of the case against Sam
-        # Bankman-Fried" and was quoted as its summary
-        asked = np.array([t.rstrip(" \"'”’)").endswith("?") for t in texts])
-        score = score - (1 - QUESTION_WEIGHT) * asked * np.maximum(score, 0.0)  # a score below 0 (far down the ranking) stays
-    if table_weight < 1:
-        # a results table or a team sheet matches every name it lists, so it outranks the report
-        # of the match it lists ("What happened in Chelsea's Carabao Cup game with Blackburn?" read
-        # ". 30 Chelsea (PL) 2-1 AFC Wimbledon (L2) Highlights ... 0-8 Blackburn (Ch) ..." first)
-        score = score - (1 - table_weight) * np.array([tabular(t) for t in texts]) * np.maximum(score, 0.0)
+    # a results table or a team sheet matches every name it lists, so it outranks the report of the
+    # match it lists ("What happened in Chelsea's Carabao Cup game with Blackburn?" read ". 30 Chelsea
+    # (PL) 2-1 AFC Wimbledon (L2) Highlights ... 0-8 Blackburn (Ch) ..." first); a question an article
+    # asks states nothing ("Who is Sam Bankman-Fried, the former CEO of crypto exchange FTX?" was
+    # quoted as part of "Give me a summary of the case against Sam Bankman-Fried")
+    weight = np.array([TABLE_WEIGHT if tabular(t) else QUESTION_WEIGHT if _asks(t) else 1.0 for t in texts])
+    score = score - (1 - weight) * np.maximum(score, 0.0)  # a score below 0 (far down the ranking) stays
     if lede > 0:  # an article's opening sentences, when the article is about what is asked
         on_topic = lexical_scores(query, [h.text for h in hits], idf)
         gate = {h.chunk_id for h, sc in zip(hits, on_topic.tolist(), strict=True) if sc >= LEDE_GATE * on_topic.max() > 0}
@@ -489,9 +484,12 @@ TABLE_WORDS = 15
 TABLE_FUNCTION = 0.1  # ... or, under twice that share, with under this share of function words
 TABLE_NUMBERS = 8  # ... or one of at least this many bare numbers, no fewer than its words
 TABLE_SCORES = 3  # ... and one with this many scores and under twice that share is a results table
+TABLE_WEIGHT = 0.5  # a table's score is halved
+QUESTION_WEIGHT = 0.5  # and so is a question's
 
 
-QUESTION_WEIGHT = 0.5  # a sentence that asks a question scores half
+def _asks(text: str) -> bool:
+    return text.rstrip(" \"'”’)").endswith("?")
 
 
 def tabular(text: str) -> bool:

@@ -101,7 +101,6 @@ STATING_BONUS = 0.15
 # Not for Yes/No either: there the names are part of the claim to be checked ("Did The Guardian
 # single out Scott McTominay?" lost "the curious main character energy of Scott McTominay")
 NAMES_ONLY_PENALTY = 0.3
-TABLE_WEIGHT = 0.5  # a table's or a team sheet's score is halved (``rag.evidence.tabular``)
 NAMES_ONLY_SKIP = frozenset({"event", "summary", "timeline", "latest", "yesno"})
 # a news article opens with its main facts: its first sentences score this much more (falling to 0
 # by the fourth) when the article is about what is asked (``rag.evidence.LEDE_GATE``). Measured with
@@ -274,7 +273,7 @@ class Pipeline:
             bonus=causal_bonus if form.kind == "explanation" else stating_bonus(query, form),
             follow=FOLLOW.get(form.kind, 0.0), floor=EVIDENCE_FLOOR, spill=EVIDENCE_SPILL,
             chain=form.kind in FOLLOW_CHAIN, lede=LEDE.get(form.kind, 0.0), newest_first=b.newest_first,
-            names_only=0.0 if form.kind in NAMES_ONLY_SKIP else NAMES_ONLY_PENALTY, table_weight=TABLE_WEIGHT,
+            names_only=0.0 if form.kind in NAMES_ONLY_SKIP else NAMES_ONLY_PENALTY,
         )  # fmt: skip
 
     def stream(
