@@ -27,7 +27,17 @@ from datetime import date
 
 from rag.evidence import long_date
 from rag.forms import asks_duration
-from rag.lexical import about, mentioned, question_terms, subject_terms, synonym_terms, terms, with_synonyms
+from rag.lexical import (
+    NAME_RUN,
+    about,
+    last_word_names,
+    mentioned,
+    question_terms,
+    subject_terms,
+    synonym_terms,
+    terms,
+    with_synonyms,
+)
 from rag.types import AnswerSentence, Evidence
 from rag.words import COMMON_CAPS, IRREGULAR, MONTH_ABBR, MONTH_NAMES, MONTH_RE, MONTHS, ROLE_WORDS, WEEKDAY_NAMES
 
@@ -315,22 +325,7 @@ def relevance(question: str, text: str, idf: Callable[[list[str]], dict[str, flo
     over the terms of what the question is about (``question_terms``). A name of several words
     is held whole where its last word is written as a name: "Ferrand returned from injury" is
     about Mateo Ferrand as much as "Mateo Ferrand marked his return from injury"."""
-    return term_share(question_terms(question), text + "".join(f" {n}" for n in _named_by_last_word(question, text)), idf)
-
-
-_NAME_RUN = re.compile(r"(?<![\w'’])[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)+")
-
-
-def _named_by_last_word(question: str, text: str) -> list[str]:
-    """The names of two or more capitalised words of ``question`` (after its first word) whose last
-    word ``text`` writes capitalised on its own."""
-    first = re.match(r"\s*\S+", question)
-    out = []
-    for m in _NAME_RUN.finditer(question, first.end() if first else 0):
-        last = re.sub(r"(?:['’]s|['’])$", "", m.group(0).split()[-1])
-        if len(last) > 2 and re.search(rf"(?<![\w'’]){re.escape(last)}(?![\w-])", text):
-            out.append(m.group(0))
-    return out
+    return term_share(question_terms(question), text + "".join(f" {n}" for n in last_word_names(question, text)), idf)
 
 
 def term_share(q: list[str], text: str, idf: Callable[[list[str]], dict[str, float]] | None = None) -> float:
@@ -461,7 +456,6 @@ def _hedged_figure(n: str, cited: Sequence[Evidence]) -> str:
 # a name is its words in their order: "Tessaro Energy" is not in passages that name "Tessaro Cells"
 # and "Norvik Energy", nor "Northfield Rovers" in one that says "Rovers" under the outlet
 # "Northfield Courier"; one word may come between ("Jack “Jacksfilms” Douglass")
-_NAME_RUN = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)+")
 _NOT_NAME_PART = COMMON_CAPS | ROLE_WORDS | frozenset(MONTH_NAMES) | frozenset(WEEKDAY_NAMES)
 _INITIALS = re.compile(r"\b([A-Za-z])\.\s?(?=[A-Za-z]\b\.?)")  # "U. S." and "U.S." are "US"
 
@@ -485,7 +479,7 @@ def _split_name(body: str, cited: Sequence[Evidence], question: str) -> str:
     after: dict[str, set[str]] = {}  # the words that follow / precede a word inside the passages' names
     before: dict[str, set[str]] = {}
     for f in (f for e in cited for f in (e.model_text, e.source)):
-        for run in _NAME_RUN.finditer(_INITIALS.sub(r"\1", f)):
+        for run in NAME_RUN.finditer(_INITIALS.sub(r"\1", f)):
             parts = [_name_tokens(w) for w in run.group(0).split() if w.rstrip(".") not in _NOT_NAME_PART]
             for x, y in itertools.pairwise(p for p in parts if p):
                 after.setdefault(x[-1], set()).add(y[0])
@@ -495,7 +489,7 @@ def _split_name(body: str, cited: Sequence[Evidence], question: str) -> str:
         return any(t == a and b in seq[i + 1 : i + 3] for seq in seqs for i, t in enumerate(seq))
 
     body = _INITIALS.sub(r"\1", body.strip())
-    for m in _NAME_RUN.finditer(body):
+    for m in NAME_RUN.finditer(body):
         words = m.group(0).split()
         for i, (a, b) in enumerate(itertools.pairwise(words)):
             if re.search(r"['’]s?$", a):

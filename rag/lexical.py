@@ -181,8 +181,29 @@ def lone_names(question: str) -> dict[str, Callable[[str], bool]]:
         ts = terms(word)
         if joined or len(ts) != 1:
             continue
-        stem = re.sub(r"(?:['’]s|['’])$", "", word)[: max(3, len(ts[0]))]
+        stem = _bare(word)[: max(3, len(ts[0]))]
         out[ts[0]] = re.compile(rf"(?<![\w'’]){re.escape(stem[0])}(?i:{re.escape(stem[1:])})").search  # "Nobel", "NOBEL"
+    return out
+
+
+def _bare(word: str) -> str:
+    """A name's word without its possessive: "Ferrand's" -> "Ferrand"."""
+    return re.sub(r"(?:['’]s|['’])$", "", word)
+
+
+NAME_RUN = re.compile(r"\b[A-Z][\w'’&.-]*(?:\s+[A-Z][\w'’&.-]*)+")  # "Mateo Ferrand", "AT&T Mobility"
+
+
+def last_word_names(question: str, text: str) -> list[str]:
+    """The names of two or more capitalised words of ``question`` (after its first word) whose last
+    word ``text`` writes capitalised on its own: "Ferrand returned" names Mateo Ferrand, "watch
+    the game" does not name the Apple Watch."""
+    first = _FIRST_WORD.match(question)
+    out = []
+    for m in NAME_RUN.finditer(question, first.end() if first else 0):
+        last = _bare(m.group(0).split()[-1])
+        if len(last) > 2 and re.search(rf"(?<![\w'’]){re.escape(last)}(?![\w-])", text):
+            out.append(m.group(0))
     return out
 
 
